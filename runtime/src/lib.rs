@@ -1,0 +1,2 @@
+//! fuelc-runtime (skeleton).
+pub mod abi;

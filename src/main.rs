@@ -1,1 +1,229 @@
-fn main(){}
+//! The `fuelc` command line: `compile` writes an object file, `run`
+//! compiles, links and runs one export in this process.
+//!
+//! Every failure is reported as one `error: ...` line on stderr with exit
+//! status 1. This file must not contain compiler logic; it parses arguments
+//! and calls the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use fuelc::{compile, sanitize_prefix, CompileOptions, OptLevel};
+use fuelc_runtime::abi::{BoundsChecks, ExportKind, ValType};
+use fuelc_runtime::{Extern, Store, Val};
+use target_lexicon::Triple;
+
+#[derive(Parser)]
+#[command(name = "fuelc", version, about = "Ahead-of-time WebAssembly compiler with fuel metering")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a .wasm or .wat module into a relocatable object.
+    Compile {
+        /// Input module (.wasm or .wat).
+        input: PathBuf,
+        /// Output object file.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        codegen: CodegenArgs,
+    },
+    /// Compile a module, load it into this process and call one export.
+    Run {
+        /// Input module (.wasm or .wat).
+        input: PathBuf,
+        /// Name of the exported function to call.
+        #[arg(long)]
+        invoke: String,
+        /// Arguments, one per parameter (integers or floats).
+        #[arg(allow_hyphen_values = true)]
+        args: Vec<String>,
+        #[command(flatten)]
+        codegen: CodegenArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct CodegenArgs {
+    /// Target triple (default: the host).
+    #[arg(long)]
+    target: Option<String>,
+    /// Optimization level.
+    #[arg(long, value_enum, default_value = "speed")]
+    opt_level: OptArg,
+    /// How memory accesses are kept in bounds.
+    #[arg(long, value_enum, default_value = "guard")]
+    bounds_checks: BoundsArg,
+    /// Symbol prefix (default: derived from the input file name).
+    #[arg(long)]
+    prefix: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OptArg {
+    None,
+    Speed,
+    SpeedAndSize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BoundsArg {
+    /// Guard pages around a reserved region; no checks in code.
+    Guard,
+    /// Compare every access with the memory's length.
+    Explicit,
+}
+
+impl CodegenArgs {
+    fn options(&self, input: &Path) -> Result<CompileOptions> {
+        let target = match &self.target {
+            Some(t) => t
+                .parse::<Triple>()
+                .map_err(|e| anyhow!("unsupported target {t}: {e}"))?,
+            None => Triple::host(),
+        };
+        let stem = input.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
+        let prefix = match &self.prefix {
+            Some(p) if *p != sanitize_prefix(p) => bail!("--prefix {p:?} is not a C identifier"),
+            Some(p) => p.clone(),
+            None => sanitize_prefix(stem),
+        };
+        Ok(CompileOptions {
+            target,
+            opt_level: match self.opt_level {
+                OptArg::None => OptLevel::None,
+                OptArg::Speed => OptLevel::Speed,
+                OptArg::SpeedAndSize => OptLevel::SpeedAndSize,
+            },
+            bounds_checks: match self.bounds_checks {
+                BoundsArg::Guard => BoundsChecks::Guard,
+                BoundsArg::Explicit => BoundsChecks::Explicit,
+            },
+            prefix,
+        })
+    }
+}
+
+/// Reads a module, converting the text format to binary.
+fn read_module(input: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
+    let wasm = wat::parse_bytes(&bytes).map_err(|e| {
+        let mut e = e;
+        e.set_path(input);
+        anyhow!("{}", e.to_string().replace('\n', " "))
+    })?;
+    Ok(wasm.into_owned())
+}
+
+fn parse_arg(text: &str, ty: ValType) -> Result<Val> {
+    let bad = || anyhow!("argument {text:?} is not a valid {ty:?}");
+    Ok(match ty {
+        ValType::I32 => Val::I32(
+            text.parse::<i32>()
+                .or_else(|_| text.parse::<u32>().map(|u| u as i32))
+                .map_err(|_| bad())?,
+        ),
+        ValType::I64 => Val::I64(
+            text.parse::<i64>()
+                .or_else(|_| text.parse::<u64>().map(|u| u as i64))
+                .map_err(|_| bad())?,
+        ),
+        ValType::F32 => Val::F32(text.parse::<f32>().map_err(|_| bad())?.to_bits()),
+        ValType::F64 => Val::F64(text.parse::<f64>().map_err(|_| bad())?.to_bits()),
+        other => bail!("parameters of type {other:?} cannot be given on the command line"),
+    })
+}
+
+fn format_val(v: &Val) -> String {
+    match v {
+        Val::I32(x) => x.to_string(),
+        Val::I64(x) => x.to_string(),
+        Val::F32(bits) => f32::from_bits(*bits).to_string(),
+        Val::F64(bits) => f64::from_bits(*bits).to_string(),
+        Val::FuncRef(None) | Val::ExternRef(None) => "null".to_string(),
+        Val::FuncRef(Some(_)) => "funcref".to_string(),
+        Val::ExternRef(Some(h)) => format!("externref:{h}"),
+    }
+}
+
+fn run(input: &Path, invoke: &str, args: &[String], codegen: &CodegenArgs) -> Result<()> {
+    let wasm = read_module(input)?;
+    let options = codegen.options(input)?;
+    if options.target != Triple::host() {
+        bail!("run needs the host target, not {}", options.target);
+    }
+    let object = compile(&wasm, &options)?;
+    let module = fuelc::loader::load_object(&object, &options.prefix)?;
+    if let Some(import) = module.metadata().imports.first() {
+        bail!(
+            "the module imports {}.{}, and `fuelc run` provides no imports",
+            import.module,
+            import.field
+        );
+    }
+    let exported = module
+        .metadata()
+        .exports
+        .iter()
+        .any(|e| e.name == invoke && e.kind == ExportKind::Func);
+    if !exported {
+        bail!("the module exports no function named {invoke:?}");
+    }
+    let mut store = Store::new();
+    let instance = store.instantiate(&module, &[]).map_err(|e| anyhow!("{e}"))?;
+    let Some(Extern::Func(func)) = store.export(instance, invoke) else {
+        bail!("the module exports no function named {invoke:?}");
+    };
+    let ty = store.func_type(func);
+    if ty.params.len() != args.len() {
+        bail!(
+            "{invoke} takes {} arguments, {} given",
+            ty.params.len(),
+            args.len()
+        );
+    }
+    let vals = args
+        .iter()
+        .zip(&ty.params)
+        .map(|(a, t)| parse_arg(a, *t))
+        .collect::<Result<Vec<_>>>()?;
+    let results = store.call(func, &vals).map_err(|e| anyhow!("{e}"))?;
+    for r in &results {
+        println!("{}", format_val(r));
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Compile {
+            input,
+            output,
+            codegen,
+        } => (|| {
+            let wasm = read_module(input)?;
+            let object = compile(&wasm, &codegen.options(input)?)?;
+            std::fs::write(output, object).with_context(|| format!("writing {}", output.display()))
+        })(),
+        Command::Run {
+            input,
+            invoke,
+            args,
+            codegen,
+        } => run(input, invoke, args, codegen),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}

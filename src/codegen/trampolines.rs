@@ -1,0 +1,131 @@
+//! Trampolines between the runtime's array calling convention and native
+//! wasm signatures, one pair per function type.
+//!
+//! - The entry trampoline `(vmctx, code, values)` loads the parameters from
+//!   a [`ValRaw`](fuelc_runtime::abi::ValRaw) array, calls
+//!   `code(vmctx, params...)` and stores the results back into the array.
+//! - The host trampoline has the type's native signature; it spills the
+//!   parameters into an array on its stack and calls the `host_call`
+//!   builtin of the [`HostCallContext`](fuelc_runtime::abi::HostCallContext)
+//!   it receives as context, then returns the results from the array.
+//!
+//! This module must not know what the runtime does with the values.
+
+use cranelift_codegen::ir::{
+    types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData,
+    StackSlotKind, UserExternalName, UserFuncName, Value,
+};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use fuelc_runtime::abi::{Builtin, FuncType, VmctxLayout, VAL_RAW_SIZE};
+
+use crate::translate::{clif_type, ModuleEnv};
+
+/// Name namespace of trampolines (their ids come from object emission).
+const TRAMPOLINE_NAMESPACE: u32 = 1;
+
+fn value_flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+fn load_values(builder: &mut FunctionBuilder<'_>, types: &[types::Type], values: Value) -> Vec<Value> {
+    types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            builder
+                .ins()
+                .load(*t, value_flags(), values, (i as u32 * VAL_RAW_SIZE) as i32)
+        })
+        .collect()
+}
+
+fn store_values(builder: &mut FunctionBuilder<'_>, results: &[Value], values: Value) {
+    for (i, v) in results.iter().enumerate() {
+        builder
+            .ins()
+            .store(value_flags(), *v, values, (i as u32 * VAL_RAW_SIZE) as i32);
+    }
+}
+
+fn param_types(ty: &FuncType) -> Vec<types::Type> {
+    ty.params.iter().map(|t| clif_type(*t)).collect()
+}
+
+fn result_types(ty: &FuncType) -> Vec<types::Type> {
+    ty.results.iter().map(|t| clif_type(*t)).collect()
+}
+
+/// The entry trampoline for `ty`, named by `index` within trampolines.
+pub fn entry_trampoline(env: &ModuleEnv<'_>, ty: &FuncType, index: u32) -> Function {
+    let mut sig = Signature::new(env.call_conv);
+    sig.params.extend([AbiParam::new(types::I64); 3]);
+    let mut func = Function::with_name_signature(
+        UserFuncName::User(UserExternalName::new(TRAMPOLINE_NAMESPACE, index)),
+        sig,
+    );
+    let mut ctx = FunctionBuilderContext::new();
+    let mut builder = FunctionBuilder::new(&mut func, &mut ctx);
+    let block = builder.create_block();
+    builder.append_block_params_for_function_params(block);
+    builder.switch_to_block(block);
+    builder.seal_block(block);
+    let [vmctx, code, values] = builder.block_params(block) else {
+        unreachable!("three parameters")
+    };
+    let (vmctx, code, values) = (*vmctx, *code, *values);
+    let mut args = vec![vmctx];
+    args.extend(load_values(&mut builder, &param_types(ty), values));
+    let callee = builder.import_signature(env.wasm_signature(ty));
+    let call = builder.ins().call_indirect(callee, code, &args);
+    let results = builder.inst_results(call).to_vec();
+    store_values(&mut builder, &results, values);
+    builder.ins().return_(&[]);
+    builder.finalize(env.frontend_config);
+    func
+}
+
+/// The host-call trampoline for `ty`, named by `index` within trampolines.
+pub fn host_trampoline(env: &ModuleEnv<'_>, ty: &FuncType, index: u32) -> Function {
+    let mut func = Function::with_name_signature(
+        UserFuncName::User(UserExternalName::new(TRAMPOLINE_NAMESPACE, index)),
+        env.wasm_signature(ty),
+    );
+    let mut ctx = FunctionBuilderContext::new();
+    let mut builder = FunctionBuilder::new(&mut func, &mut ctx);
+    let block = builder.create_block();
+    builder.append_block_params_for_function_params(block);
+    builder.switch_to_block(block);
+    builder.seal_block(block);
+    let params = builder.block_params(block).to_vec();
+    let host_ctx = params[0];
+    let slots = ty.params.len().max(ty.results.len()).max(1) as u32;
+    let slot = builder.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        slots * VAL_RAW_SIZE,
+        4,
+    ));
+    let values = builder.ins().stack_addr(types::I64, slot, 0);
+    store_values(&mut builder, &params[1..], values);
+    let builtins = builder.ins().load(
+        types::I64,
+        MemFlagsData::trusted().with_readonly(),
+        host_ctx,
+        VmctxLayout::BUILTINS as i32,
+    );
+    let host_call = builder.ins().load(
+        types::I64,
+        MemFlagsData::trusted().with_readonly(),
+        builtins,
+        Builtin::host_call.offset() as i32,
+    );
+    let mut call_sig = Signature::new(env.call_conv);
+    call_sig.params.extend([AbiParam::new(types::I64); 2]);
+    let call_sig = builder.import_signature(call_sig);
+    builder
+        .ins()
+        .call_indirect(call_sig, host_call, &[host_ctx, values]);
+    let results = load_values(&mut builder, &result_types(ty), values);
+    builder.ins().return_(&results);
+    builder.finalize(env.frontend_config);
+    func
+}

@@ -1,0 +1,340 @@
+//! Structured control flow: `block`, `loop`, `if`/`else`, `end`, branches
+//! and `return`.
+//!
+//! Each open construct is a [`Frame`]. Its results flow to a continuation
+//! block (`next`) through block parameters; a loop's branch target is its
+//! header, whose block parameters are the loop's parameters. Values that
+//! enter an `if` are kept on the operand stack and reused by the `else` arm,
+//! since the condition's block dominates both arms.
+//!
+//! Code after an unconditional transfer (`br`, `br_table`, `return`,
+//! `unreachable`) is not translated: the translator counts the control
+//! frames it skips until the enclosing `else` or `end`.
+//!
+//! This module must not translate anything but control flow.
+
+use cranelift_codegen::ir::{self, BlockArg, InstBuilder, JumpTableData, Type, Value};
+use wasmparser::{BlockType, BrTable};
+
+use super::{clif_type, FuncTranslator};
+use crate::error::CompileError;
+use crate::parse::val_type;
+use fuelc_runtime::abi::{FuncType, TrapCode};
+
+/// What kind of construct a frame is.
+pub(super) enum FrameKind {
+    /// The function body.
+    Function,
+    /// A `block`.
+    Block,
+    /// A `loop`; branches go to `header`.
+    Loop { header: ir::Block },
+    /// An `if`; `else_block` starts the else arm, which receives
+    /// `else_params` as its operands.
+    If {
+        else_block: ir::Block,
+        else_params: Vec<Value>,
+        else_seen: bool,
+    },
+}
+
+/// One open control construct.
+pub(super) struct Frame {
+    kind: FrameKind,
+    /// Continuation block; its parameters are the construct's results.
+    next: ir::Block,
+    num_params: usize,
+    num_results: usize,
+    /// Operand stack height below the construct's parameters.
+    height: usize,
+    /// Whether anything jumps to `next`.
+    next_reachable: bool,
+}
+
+pub(super) fn block_args(values: &[Value]) -> Vec<BlockArg> {
+    values.iter().map(|v| BlockArg::Value(*v)).collect()
+}
+
+impl FuncTranslator<'_, '_> {
+    fn block_type(&self, bt: BlockType) -> (Vec<Type>, Vec<Type>) {
+        match bt {
+            BlockType::Empty => (Vec::new(), Vec::new()),
+            BlockType::Type(t) => (Vec::new(), vec![clif_type(val_type(t))]),
+            BlockType::FuncType(i) => {
+                let ty = &self.env.module.metadata.types[i as usize];
+                (
+                    ty.params.iter().map(|t| clif_type(*t)).collect(),
+                    ty.results.iter().map(|t| clif_type(*t)).collect(),
+                )
+            }
+        }
+    }
+
+    fn block_with_params(&mut self, types: &[Type]) -> ir::Block {
+        let block = self.builder.create_block();
+        for t in types {
+            self.builder.append_block_param(block, *t);
+        }
+        block
+    }
+
+    /// Opens the function body's frame; its continuation returns.
+    pub(super) fn start_function(&mut self, ty: &FuncType) {
+        let results: Vec<Type> = ty.results.iter().map(|t| clif_type(*t)).collect();
+        let next = self.block_with_params(&results);
+        self.frames.push(Frame {
+            kind: FrameKind::Function,
+            next,
+            num_params: 0,
+            num_results: results.len(),
+            height: 0,
+            next_reachable: false,
+        });
+    }
+
+    pub(super) fn translate_block(&mut self, bt: BlockType) -> Result<(), CompileError> {
+        if !self.reachable {
+            self.unreachable_depth += 1;
+            return Ok(());
+        }
+        let (params, results) = self.block_type(bt);
+        let next = self.block_with_params(&results);
+        self.frames.push(Frame {
+            kind: FrameKind::Block,
+            next,
+            num_params: params.len(),
+            num_results: results.len(),
+            height: self.stack.len() - params.len(),
+            next_reachable: false,
+        });
+        Ok(())
+    }
+
+    pub(super) fn translate_loop(&mut self, bt: BlockType) -> Result<(), CompileError> {
+        if !self.reachable {
+            self.unreachable_depth += 1;
+            return Ok(());
+        }
+        let (params, results) = self.block_type(bt);
+        let header = self.block_with_params(&params);
+        let args = block_args(self.peek_n(params.len()));
+        self.builder.ins().jump(header, &args);
+        let height = self.stack.len() - params.len();
+        self.stack.truncate(height);
+        self.builder.switch_to_block(header);
+        self.stack
+            .extend_from_slice(&self.builder.block_params(header).to_vec());
+        let next = self.block_with_params(&results);
+        self.frames.push(Frame {
+            kind: FrameKind::Loop { header },
+            next,
+            num_params: params.len(),
+            num_results: results.len(),
+            height,
+            next_reachable: false,
+        });
+        Ok(())
+    }
+
+    pub(super) fn translate_if(&mut self, bt: BlockType) -> Result<(), CompileError> {
+        if !self.reachable {
+            self.unreachable_depth += 1;
+            return Ok(());
+        }
+        let cond = self.pop();
+        let (params, results) = self.block_type(bt);
+        let then_block = self.builder.create_block();
+        let else_block = self.builder.create_block();
+        let next = self.block_with_params(&results);
+        self.builder
+            .ins()
+            .brif(cond, then_block, &[], else_block, &[]);
+        self.builder.seal_block(then_block);
+        self.builder.seal_block(else_block);
+        self.builder.switch_to_block(then_block);
+        self.frames.push(Frame {
+            kind: FrameKind::If {
+                else_block,
+                else_params: self.peek_n(params.len()).to_vec(),
+                else_seen: false,
+            },
+            next,
+            num_params: params.len(),
+            num_results: results.len(),
+            height: self.stack.len() - params.len(),
+            next_reachable: false,
+        });
+        Ok(())
+    }
+
+    pub(super) fn translate_else(&mut self) -> Result<(), CompileError> {
+        if self.unreachable_depth > 0 {
+            return Ok(());
+        }
+        let reachable = self.reachable;
+        let frame = self.frames.last_mut().expect("validated else");
+        if reachable {
+            let args = block_args(&self.stack[self.stack.len() - frame.num_results..]);
+            self.builder.ins().jump(frame.next, &args);
+            frame.next_reachable = true;
+        }
+        self.stack.truncate(frame.height);
+        let FrameKind::If {
+            else_block,
+            else_params,
+            else_seen,
+        } = &mut frame.kind
+        else {
+            unreachable!("validated else closes an if");
+        };
+        *else_seen = true;
+        self.stack.extend_from_slice(else_params);
+        self.builder.switch_to_block(*else_block);
+        // Frames are only opened in reachable code, so the else arm is
+        // reachable through the `if`'s branch.
+        self.reachable = true;
+        Ok(())
+    }
+
+    pub(super) fn translate_end(&mut self) -> Result<(), CompileError> {
+        if self.unreachable_depth > 0 {
+            self.unreachable_depth -= 1;
+            return Ok(());
+        }
+        let mut frame = self.frames.pop().expect("validated end");
+        if self.reachable {
+            let args = block_args(&self.stack[self.stack.len() - frame.num_results..]);
+            self.builder.ins().jump(frame.next, &args);
+            frame.next_reachable = true;
+        }
+        match &frame.kind {
+            FrameKind::If {
+                else_block,
+                else_params,
+                else_seen: false,
+            } => {
+                // An `if` without `else` passes its parameters through.
+                self.builder.switch_to_block(*else_block);
+                let args = block_args(else_params);
+                self.builder.ins().jump(frame.next, &args);
+                frame.next_reachable = true;
+            }
+            FrameKind::Loop { header } => self.builder.seal_block(*header),
+            _ => {}
+        }
+        self.stack.truncate(frame.height);
+        self.builder.switch_to_block(frame.next);
+        self.builder.seal_block(frame.next);
+        self.reachable = frame.next_reachable;
+        let results = self.builder.block_params(frame.next).to_vec();
+        if let FrameKind::Function = frame.kind {
+            if self.reachable {
+                self.builder.ins().return_(&results);
+            }
+        } else {
+            self.stack.extend_from_slice(&results);
+        }
+        Ok(())
+    }
+
+    /// The branch target of the frame `depth` levels out, and how many
+    /// operands a branch to it carries.
+    fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
+        let index = self.frames.len() - 1 - depth as usize;
+        let frame = &mut self.frames[index];
+        match frame.kind {
+            FrameKind::Loop { header } => (header, frame.num_params),
+            _ => {
+                frame.next_reachable = true;
+                (frame.next, frame.num_results)
+            }
+        }
+    }
+
+    pub(super) fn translate_br(&mut self, depth: u32) -> Result<(), CompileError> {
+        let (target, arity) = self.branch_target(depth);
+        let args = block_args(self.peek_n(arity));
+        self.builder.ins().jump(target, &args);
+        self.reachable = false;
+        Ok(())
+    }
+
+    pub(super) fn translate_br_if(&mut self, depth: u32) -> Result<(), CompileError> {
+        let cond = self.pop();
+        let (target, arity) = self.branch_target(depth);
+        let args = block_args(self.peek_n(arity));
+        let fallthrough = self.builder.create_block();
+        self.builder
+            .ins()
+            .brif(cond, target, &args, fallthrough, &[]);
+        self.builder.seal_block(fallthrough);
+        self.builder.switch_to_block(fallthrough);
+        Ok(())
+    }
+
+    pub(super) fn translate_br_table(&mut self, table: BrTable<'_>) -> Result<(), CompileError> {
+        let index = self.pop();
+        let mut depths = table.targets().collect::<Result<Vec<u32>, _>>()?;
+        depths.push(table.default());
+        let mut targets = Vec::with_capacity(depths.len());
+        let mut landings: Vec<(u32, ir::Block, ir::Block, usize)> = Vec::new();
+        for depth in depths {
+            let (target, arity) = self.branch_target(depth);
+            if arity == 0 {
+                targets.push(target);
+                continue;
+            }
+            // Jump tables carry no block arguments: branch through a
+            // landing block per distinct target that passes the operands.
+            let landing = match landings.iter().find(|l| l.0 == depth) {
+                Some(l) => l.1,
+                None => {
+                    let landing = self.builder.create_block();
+                    landings.push((depth, landing, target, arity));
+                    landing
+                }
+            };
+            targets.push(landing);
+        }
+        let default = targets.pop().expect("br_table has a default");
+        let dfg = &mut self.builder.func.dfg;
+        let default_call = dfg.block_call(default, &[]);
+        let calls: Vec<_> = targets.iter().map(|b| dfg.block_call(*b, &[])).collect();
+        let jt = self
+            .builder
+            .create_jump_table(JumpTableData::new(default_call, &calls));
+        self.builder.ins().br_table(index, jt);
+        for (_, landing, target, arity) in landings {
+            self.builder.seal_block(landing);
+            self.builder.switch_to_block(landing);
+            let args = block_args(self.peek_n(arity));
+            self.builder.ins().jump(target, &args);
+        }
+        self.reachable = false;
+        Ok(())
+    }
+
+    pub(super) fn translate_return(&mut self) -> Result<(), CompileError> {
+        let arity = self.frames[0].num_results;
+        let results = self.peek_n(arity).to_vec();
+        self.builder.ins().return_(&results);
+        self.reachable = false;
+        Ok(())
+    }
+
+    pub(super) fn translate_unreachable(&mut self) -> Result<(), CompileError> {
+        self.trap(TrapCode::Unreachable);
+        self.reachable = false;
+        Ok(())
+    }
+
+    /// Ends the current block with a trap.
+    pub(super) fn trap(&mut self, code: TrapCode) {
+        self.builder.ins().trap(super::clif_trap(code));
+    }
+
+    /// Traps with `code` when `cond` is non-zero.
+    pub(super) fn trap_if(&mut self, cond: Value, code: TrapCode) {
+        self.builder.ins().trapnz(cond, super::clif_trap(code));
+    }
+}

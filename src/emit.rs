@@ -53,24 +53,36 @@ pub struct ObjectContents {
 }
 
 /// Writes the object file.
-pub fn emit_object(isa: Arc<dyn TargetIsa>, contents: ObjectContents) -> Result<Vec<u8>, CompileError> {
+pub fn emit_object(
+    isa: Arc<dyn TargetIsa>,
+    contents: ObjectContents,
+) -> Result<Vec<u8>, CompileError> {
     let prefix = &contents.prefix;
-    let builder = ObjectBuilder::new(isa, prefix.as_bytes().to_vec(), cranelift_module::default_libcall_names())
-        .map_err(emit_error)?;
+    let builder = ObjectBuilder::new(
+        isa,
+        prefix.as_bytes().to_vec(),
+        cranelift_module::default_libcall_names(),
+    )
+    .map_err(emit_error)?;
     let mut module = ObjectModule::new(builder);
 
-    let declare = |module: &mut ObjectModule, list: &[ObjectFunction]| -> Result<Vec<FuncId>, CompileError> {
-        list.iter()
-            .map(|f| {
-                module
-                    .declare_function(&f.name, Linkage::Local, &f.signature)
-                    .map_err(emit_error)
-            })
-            .collect()
-    };
+    let declare =
+        |module: &mut ObjectModule, list: &[ObjectFunction]| -> Result<Vec<FuncId>, CompileError> {
+            list.iter()
+                .map(|f| {
+                    module
+                        .declare_function(&f.name, Linkage::Local, &f.signature)
+                        .map_err(emit_error)
+                })
+                .collect()
+        };
     let function_ids = declare(&mut module, &contents.functions)?;
     for (i, id) in function_ids.iter().enumerate() {
-        assert_eq!(id.as_u32() as usize, i, "defined functions are declared first");
+        assert_eq!(
+            id.as_u32() as usize,
+            i,
+            "defined functions are declared first"
+        );
     }
     let entry_ids = declare(&mut module, &contents.entry_trampolines)?;
     let host_ids = declare(&mut module, &contents.host_trampolines)?;
@@ -90,16 +102,36 @@ pub fn emit_object(isa: Arc<dyn TargetIsa>, contents: ObjectContents) -> Result<
     let metadata = contents.metadata.encode();
     let metadata_id = define_bytes(&mut module, &format!("{prefix}_metadata"), &metadata)?;
     let functions = define_code_table(&mut module, &format!("{prefix}_functions"), &function_ids)?;
-    let entries = define_code_table(&mut module, &format!("{prefix}_entry_trampolines"), &entry_ids)?;
-    let hosts = define_code_table(&mut module, &format!("{prefix}_host_trampolines"), &host_ids)?;
+    let entries = define_code_table(
+        &mut module,
+        &format!("{prefix}_entry_trampolines"),
+        &entry_ids,
+    )?;
+    let hosts = define_code_table(
+        &mut module,
+        &format!("{prefix}_host_trampolines"),
+        &host_ids,
+    )?;
 
     let mut descriptor = vec![0u8; descriptor_offsets::SIZE as usize];
     let put = |bytes: &mut Vec<u8>, offset: u32, value: &[u8]| {
         bytes[offset as usize..offset as usize + value.len()].copy_from_slice(value);
     };
-    put(&mut descriptor, descriptor_offsets::MAGIC, &abi::DESCRIPTOR_MAGIC);
-    put(&mut descriptor, descriptor_offsets::ABI_VERSION, &abi::ABI_VERSION.to_le_bytes());
-    put(&mut descriptor, descriptor_offsets::METADATA_LEN, &(metadata.len() as u64).to_le_bytes());
+    put(
+        &mut descriptor,
+        descriptor_offsets::MAGIC,
+        &abi::DESCRIPTOR_MAGIC,
+    );
+    put(
+        &mut descriptor,
+        descriptor_offsets::ABI_VERSION,
+        &abi::ABI_VERSION.to_le_bytes(),
+    );
+    put(
+        &mut descriptor,
+        descriptor_offsets::METADATA_LEN,
+        &(metadata.len() as u64).to_le_bytes(),
+    );
     let mut data = DataDescription::new();
     data.define(descriptor.into_boxed_slice());
     data.set_align(8);
@@ -116,21 +148,36 @@ pub fn emit_object(isa: Arc<dyn TargetIsa>, contents: ObjectContents) -> Result<
         }
     }
     let descriptor_id = module
-        .declare_data(&abi::descriptor_symbol(prefix), Linkage::Export, false, false)
+        .declare_data(
+            &abi::descriptor_symbol(prefix),
+            Linkage::Export,
+            false,
+            false,
+        )
         .map_err(emit_error)?;
-    module.define_data(descriptor_id, &data).map_err(emit_error)?;
+    module
+        .define_data(descriptor_id, &data)
+        .map_err(emit_error)?;
 
     module.finish().emit().map_err(emit_error)
 }
 
-fn define_bytes(module: &mut ObjectModule, name: &str, bytes: &[u8]) -> Result<DataId, CompileError> {
+fn define_bytes(
+    module: &mut ObjectModule,
+    name: &str,
+    bytes: &[u8],
+) -> Result<DataId, CompileError> {
     let id = module
         .declare_data(name, Linkage::Local, false, false)
         .map_err(emit_error)?;
     let mut data = DataDescription::new();
     // An empty data object would share its address with its neighbour;
     // give it one byte so every symbol is distinct.
-    let contents = if bytes.is_empty() { vec![0] } else { bytes.to_vec() };
+    let contents = if bytes.is_empty() {
+        vec![0]
+    } else {
+        bytes.to_vec()
+    };
     data.define(contents.into_boxed_slice());
     data.set_align(8);
     module.define_data(id, &data).map_err(emit_error)?;

@@ -20,7 +20,7 @@
 pub mod codegen;
 pub mod emit;
 pub mod error;
-// TMP pub mod loader;
+pub mod loader;
 pub mod parse;
 pub mod translate;
 
@@ -110,7 +110,11 @@ pub fn compile(wasm: &[u8], options: &CompileOptions) -> Result<Vec<u8>, Compile
     }
 
     let types = &module.metadata.types;
-    let trampolines = |make: fn(&translate::ModuleEnv<'_>, &abi::FuncType, u32) -> cranelift_codegen::ir::Function,
+    let trampolines = |make: fn(
+        &translate::ModuleEnv<'_>,
+        &abi::FuncType,
+        u32,
+    ) -> cranelift_codegen::ir::Function,
                        symbol: fn(&str, u32) -> String,
                        base: usize|
      -> Result<Vec<emit::ObjectFunction>, CompileError> {
@@ -131,9 +135,13 @@ pub fn compile(wasm: &[u8], options: &CompileOptions) -> Result<Vec<u8>, Compile
             .collect()
     };
     let n = functions.len();
-    let entry_trampolines = trampolines(codegen::entry_trampoline, abi::entry_trampoline_symbol, n)?;
-    let host_trampolines =
-        trampolines(codegen::host_trampoline, abi::host_trampoline_symbol, n + types.len())?;
+    let entry_trampolines =
+        trampolines(codegen::entry_trampoline, abi::entry_trampoline_symbol, n)?;
+    let host_trampolines = trampolines(
+        codegen::host_trampoline,
+        abi::host_trampoline_symbol,
+        n + types.len(),
+    )?;
 
     emit::emit_object(
         isa,

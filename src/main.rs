@@ -16,7 +16,11 @@ use fuelc_runtime::{Extern, Store, Val};
 use target_lexicon::Triple;
 
 #[derive(Parser)]
-#[command(name = "fuelc", version, about = "Ahead-of-time WebAssembly compiler with fuel metering")]
+#[command(
+    name = "fuelc",
+    version,
+    about = "Ahead-of-time WebAssembly compiler with fuel metering"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -88,7 +92,10 @@ impl CodegenArgs {
                 .map_err(|e| anyhow!("unsupported target {t}: {e}"))?,
             None => Triple::host(),
         };
-        let stem = input.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
+        let stem = input
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("module");
         let prefix = match &self.prefix {
             Some(p) if *p != sanitize_prefix(p) => bail!("--prefix {p:?} is not a C identifier"),
             Some(p) => p.clone(),
@@ -110,15 +117,32 @@ impl CodegenArgs {
     }
 }
 
-/// Reads a module, converting the text format to binary.
+/// Reads a module, converting the text format to binary. Input that is
+/// not UTF-8 text is taken as binary, so the binary parser reports where it
+/// goes wrong.
 fn read_module(input: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
-    let wasm = wat::parse_bytes(&bytes).map_err(|e| {
-        let mut e = e;
-        e.set_path(input);
-        anyhow!("{}", e.to_string().replace('\n', " "))
-    })?;
-    Ok(wasm.into_owned())
+    if std::str::from_utf8(&bytes).is_err() {
+        return Ok(bytes);
+    }
+    match wat::parse_bytes(&bytes) {
+        Ok(wasm) => Ok(wasm.into_owned()),
+        Err(mut e) => {
+            e.set_path(input);
+            Err(anyhow!(one_line_text_error(&e.to_string())))
+        }
+    }
+}
+
+/// Folds a multi-line text-format error (message, then `--> file:line:col`
+/// and a source excerpt) into `file:line:col: message`.
+fn one_line_text_error(text: &str) -> String {
+    let mut lines = text.lines();
+    let message = lines.next().unwrap_or("invalid text module").trim();
+    match lines.find_map(|l| l.trim_start().strip_prefix("--> ")) {
+        Some(location) => format!("{}: {message}", location.trim()),
+        None => message.to_string(),
+    }
 }
 
 fn parse_arg(text: &str, ty: ValType) -> Result<Val> {
@@ -176,7 +200,9 @@ fn run(input: &Path, invoke: &str, args: &[String], codegen: &CodegenArgs) -> Re
         bail!("the module exports no function named {invoke:?}");
     }
     let mut store = Store::new();
-    let instance = store.instantiate(&module, &[]).map_err(|e| anyhow!("{e}"))?;
+    let instance = store
+        .instantiate(&module, &[])
+        .map_err(|e| anyhow!("{e}"))?;
     let Some(Extern::Func(func)) = store.export(instance, invoke) else {
         bail!("the module exports no function named {invoke:?}");
     };

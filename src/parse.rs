@@ -11,8 +11,8 @@
 
 use fuelc_runtime::abi::{
     self, BoundsChecks, ConstExpr, DataSegment, ElementMode, ElementSegment, Export, ExportKind,
-    FuncType, GlobalDefinition, GlobalType, Import, ImportKind, Limits, MemoryType,
-    ModuleMetadata, RefType, TableType, ValType,
+    FuncType, GlobalDefinition, GlobalType, Import, ImportKind, Limits, MemoryType, ModuleMetadata,
+    RefType, TableType, ValType,
 };
 use rayon::prelude::*;
 use wasmparser::{
@@ -108,7 +108,9 @@ fn parse_with<'a>(
     };
     let mut to_validate = Vec::new();
     let mut defined_types = Vec::new();
-    for payload in Parser::new(0).parse_all(wasm) {
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+    for payload in parser.parse_all(wasm) {
         let payload = payload?;
         if let wasmparser::ValidPayload::Func(func, body) = validator.payload(&payload)? {
             to_validate.push((func, body.clone()));

@@ -835,7 +835,10 @@ impl ModuleMetadata {
     /// its first export name, else the import's `module.field`, else
     /// `func[index]`.
     pub fn function_name(&self, index: u32) -> String {
-        if let Ok(i) = self.function_names.binary_search_by_key(&index, |(i, _)| *i) {
+        if let Ok(i) = self
+            .function_names
+            .binary_search_by_key(&index, |(i, _)| *i)
+        {
             return self.function_names[i].1.clone();
         }
         if let Some(e) = self

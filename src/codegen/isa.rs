@@ -49,7 +49,11 @@ pub fn build_isa(triple: &Triple, opt_level: OptLevel) -> Result<Arc<dyn TargetI
         ("unwind_info", "false"),
         (
             "enable_verifier",
-            if cfg!(debug_assertions) { "true" } else { "false" },
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
         ),
     ];
     for (name, value) in settings {
@@ -57,10 +61,16 @@ pub fn build_isa(triple: &Triple, opt_level: OptLevel) -> Result<Arc<dyn TargetI
             .set(name, value)
             .map_err(|e| CompileError::Target(format!("setting {name}={value}: {e}")))?;
     }
-    let mut builder = isa::lookup(triple.clone())
-        .map_err(|e| CompileError::Target(format!("{triple}: {e}")))?;
+    let mut builder =
+        isa::lookup(triple.clone()).map_err(|e| CompileError::Target(format!("{triple}: {e}")))?;
     if triple.architecture == Architecture::X86_64 {
-        for feature in ["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt"] {
+        for feature in [
+            "has_sse3",
+            "has_ssse3",
+            "has_sse41",
+            "has_sse42",
+            "has_popcnt",
+        ] {
             builder
                 .enable(feature)
                 .map_err(|e| CompileError::Target(format!("{feature}: {e}")))?;

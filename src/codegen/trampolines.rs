@@ -12,8 +12,8 @@
 //! This module must not know what the runtime does with the values.
 
 use cranelift_codegen::ir::{
-    types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData,
-    StackSlotKind, UserExternalName, UserFuncName, Value,
+    types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
+    UserExternalName, UserFuncName, Value,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use fuelc_runtime::abi::{Builtin, FuncType, VmctxLayout, VAL_RAW_SIZE};
@@ -27,7 +27,11 @@ fn value_flags() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
-fn load_values(builder: &mut FunctionBuilder<'_>, types: &[types::Type], values: Value) -> Vec<Value> {
+fn load_values(
+    builder: &mut FunctionBuilder<'_>,
+    types: &[types::Type],
+    values: Value,
+) -> Vec<Value> {
     types
         .iter()
         .enumerate()

@@ -44,7 +44,9 @@ impl FuncTranslator<'_, '_> {
     }
 
     fn pop_args(&mut self, type_index: u32, callee_vmctx: Value) -> Vec<Value> {
-        let n = self.env.module.metadata.types[type_index as usize].params.len();
+        let n = self.env.module.metadata.types[type_index as usize]
+            .params
+            .len();
         let mut args = Vec::with_capacity(n + 1);
         args.push(callee_vmctx);
         args.extend_from_slice(self.peek_n(n));

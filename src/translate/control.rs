@@ -123,7 +123,7 @@ impl FuncTranslator<'_, '_> {
         self.stack.truncate(height);
         self.builder.switch_to_block(header);
         self.stack
-            .extend_from_slice(&self.builder.block_params(header).to_vec());
+            .extend_from_slice(self.builder.block_params(header));
         let next = self.block_with_params(&results);
         self.frames.push(Frame {
             kind: FrameKind::Loop { header },

@@ -32,7 +32,11 @@ pub(super) enum Extend {
 impl FuncTranslator<'_, '_> {
     /// Loads a pointer-sized field at `offset` from `base`.
     pub(super) fn load_ptr(&mut self, base: Value, offset: u32, readonly: bool) -> Value {
-        let flags = if readonly { trusted_readonly() } else { trusted() };
+        let flags = if readonly {
+            trusted_readonly()
+        } else {
+            trusted()
+        };
         self.builder
             .ins()
             .load(types::I64, flags, base, offset as i32)
@@ -69,10 +73,7 @@ impl FuncTranslator<'_, '_> {
         match i32::try_from(memarg.offset) {
             Ok(offset) => (address, offset),
             Err(_) => {
-                let address = self
-                    .builder
-                    .ins()
-                    .iadd_imm_u(address, memarg.offset as i64);
+                let address = self.builder.ins().iadd_imm_u(address, memarg.offset as i64);
                 (address, 0)
             }
         }
@@ -157,7 +158,12 @@ impl FuncTranslator<'_, '_> {
 
     /// Address of element `index` of `table`, trapping with `code` when
     /// `index` is out of bounds.
-    pub(super) fn table_element_address(&mut self, table: u32, index: Value, code: TrapCode) -> Value {
+    pub(super) fn table_element_address(
+        &mut self,
+        table: u32,
+        index: Value,
+        code: TrapCode,
+    ) -> Value {
         let definition = self.table_definition(table);
         let length = self.load_ptr(definition, abi::table_offsets::LENGTH, false);
         let index = self.builder.ins().uextend(types::I64, index);

@@ -22,8 +22,8 @@ mod memory;
 mod operators;
 
 use cranelift_codegen::ir::{
-    self, types, AbiParam, ArgumentPurpose, Function, InstBuilder, MemFlagsData, Signature,
-    Type, UserExternalName, UserFuncName, Value,
+    self, types, AbiParam, ArgumentPurpose, Function, InstBuilder, MemFlagsData, Signature, Type,
+    UserExternalName, UserFuncName, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig, TargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};

@@ -1,0 +1,120 @@
+/*
+ * fuelc_runtime.h - C API of the fuelc runtime (crate fuelc-runtime).
+ *
+ * Link the crate's static library (libfuelc_runtime.a) together with the
+ * objects compiled by fuelc. Each object exports one module descriptor,
+ * named "<prefix>_module"; pass its address to fuelc_module_new.
+ *
+ * Errors: functions that can fail return FUELC_OK, FUELC_ERROR or FUELC_TRAP
+ * (or NULL for constructors) and record the failure in thread-local state,
+ * read with fuelc_last_error, fuelc_last_trap_code and
+ * fuelc_last_trap_function. Strings returned by those stay valid until the
+ * calling thread's next failure.
+ *
+ * Objects are not thread-safe: use a store (and its instances) from one
+ * thread at a time. Modules may be shared between threads.
+ */
+#ifndef FUELC_RUNTIME_H
+#define FUELC_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes. */
+#define FUELC_OK 0    /* success */
+#define FUELC_ERROR 1 /* failure; see fuelc_last_error */
+#define FUELC_TRAP 2  /* wasm trapped; see fuelc_last_trap_code/_function */
+
+/* Value kinds (fuelc_val.kind). */
+#define FUELC_I32 0
+#define FUELC_I64 1
+#define FUELC_F32 2       /* bits of the float */
+#define FUELC_F64 3       /* bits of the double */
+#define FUELC_FUNCREF 4   /* address of a function reference, 0 = null */
+#define FUELC_EXTERNREF 5 /* host handle + 1, 0 = null */
+
+/* Trap codes (fuelc_last_trap_code); 0 means the failure was no trap. */
+#define FUELC_TRAP_UNREACHABLE 1
+#define FUELC_TRAP_INTEGER_DIVISION_BY_ZERO 2
+#define FUELC_TRAP_INTEGER_OVERFLOW 3
+#define FUELC_TRAP_BAD_CONVERSION_TO_INTEGER 4
+#define FUELC_TRAP_MEMORY_OUT_OF_BOUNDS 5
+#define FUELC_TRAP_TABLE_OUT_OF_BOUNDS 6
+#define FUELC_TRAP_UNDEFINED_ELEMENT 7
+#define FUELC_TRAP_UNINITIALIZED_ELEMENT 8
+#define FUELC_TRAP_BAD_SIGNATURE 9
+#define FUELC_TRAP_STACK_OVERFLOW 10
+#define FUELC_TRAP_HOST_ERROR 11
+#define FUELC_TRAP_OUT_OF_FUEL 12
+
+/* A store: owns instances and everything they use. */
+typedef struct fuelc_store fuelc_store;
+/* A loaded module. */
+typedef struct fuelc_module fuelc_module;
+/* An instance; owned by its store, valid until the store is freed. */
+typedef struct fuelc_instance fuelc_instance;
+
+/* A tagged value. Set the field of `of` that `kind` selects. */
+typedef struct fuelc_val {
+    uint32_t kind;     /* one of FUELC_I32 ... FUELC_EXTERNREF */
+    uint32_t reserved; /* zero */
+    union {
+        int32_t i32;
+        int64_t i64;
+        uint32_t f32;
+        uint64_t f64;
+        uint64_t reference; /* FUELC_FUNCREF and FUELC_EXTERNREF */
+    } of;
+} fuelc_val;
+
+/* Creates an empty store. Free it with fuelc_store_free. */
+fuelc_store *fuelc_store_new(void);
+
+/* Frees a store, its instances and their objects. NULL is ignored. */
+void fuelc_store_free(fuelc_store *store);
+
+/* Loads the module whose descriptor is at `descriptor`; NULL on failure.
+ * The code must stay loaded while the module or any instance of it lives.
+ * Free it with fuelc_module_free. */
+fuelc_module *fuelc_module_new(const void *descriptor);
+
+/* Frees a module; instances keep what they need. NULL is ignored. */
+void fuelc_module_free(fuelc_module *module);
+
+/* Instantiates a module without imports into `store`, running its segments
+ * and start function, and stores the instance in *out. Returns FUELC_OK,
+ * FUELC_ERROR (link or resource error) or FUELC_TRAP. */
+int fuelc_instantiate(fuelc_store *store, const fuelc_module *module,
+                      const fuelc_instance **out);
+
+/* Calls the function that `instance` exports as `name` with `nargs`
+ * arguments from `args`. On FUELC_OK writes the results to `results`, which
+ * has room for `results_len` values (too little room is an error, checked
+ * before the call), and their number to *nresults unless it is NULL.
+ * Returns FUELC_OK, FUELC_ERROR (no such export, wrong arguments) or
+ * FUELC_TRAP. */
+int fuelc_call(fuelc_store *store, const fuelc_instance *instance,
+               const char *name, const fuelc_val *args, size_t nargs,
+               fuelc_val *results, size_t results_len, size_t *nresults);
+
+/* The message of the calling thread's last failure, or NULL. For a trap:
+ * "<trap message> in function <name>". */
+const char *fuelc_last_error(void);
+
+/* The trap code of the calling thread's last failure, or 0 if it was not a
+ * trap. */
+uint32_t fuelc_last_trap_code(void);
+
+/* The function that trapped in the calling thread's last failure, or NULL
+ * if it was not a trap. */
+const char *fuelc_last_trap_function(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FUELC_RUNTIME_H */

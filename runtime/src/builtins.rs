@@ -1,0 +1,177 @@
+//! The runtime functions generated code calls through the [`Builtins`]
+//! table: thin `extern "C"` adapters that find the calling instance from its
+//! context, run the operation (`instance.rs`, `call.rs`) and raise a trap if
+//! it fails.
+//!
+//! Raising is always the last action of an adapter, with nothing that needs
+//! dropping alive in its frame. This file must not implement the operations
+//! themselves.
+
+use crate::abi::{Builtins, TrapCode, VmctxLayout};
+use crate::call;
+use crate::instance::InstanceData;
+use crate::trap::{self, TrapRecord};
+
+macro_rules! builtins_table {
+    ($($(#[$doc:meta])* $name:ident($($param:ident: $ty:tt),*) -> $result:tt;)*) => {
+        /// The table every instance and host-call context points to.
+        pub(crate) static BUILTINS: Builtins = Builtins { $($name,)* };
+    };
+}
+
+crate::for_each_builtin!(builtins_table);
+
+/// The instance whose context is `vmctx`.
+///
+/// # Safety
+/// `vmctx` must be the context of a live instance made by this runtime,
+/// passed by its generated code.
+unsafe fn instance<'a>(vmctx: *mut u8) -> &'a mut InstanceData {
+    // SAFETY: the instance slot of every context holds its `InstanceData`,
+    // which the store keeps alive and nothing else refers to while wasm
+    // code runs.
+    unsafe {
+        &mut *vmctx
+            .add(VmctxLayout::INSTANCE as usize)
+            .cast::<*mut InstanceData>()
+            .read()
+    }
+}
+
+/// Raises a trap in function `caller` of `instance` if `result` failed.
+///
+/// # Safety
+/// Must be the last action of a builtin called by wasm code, whose frame
+/// holds nothing that needs dropping.
+unsafe fn check(instance: &InstanceData, caller: i32, result: Result<(), TrapCode>) {
+    if let Err(code) = result {
+        let record = TrapRecord::new(code, instance.module().inner(), caller as u32);
+        // SAFETY: this frame holds only copies and references; the caller
+        // guarantees the same for its frame.
+        unsafe { trap::raise(record, None) }
+    }
+}
+
+/// Wasm's unsigned 32-bit operand.
+fn u(v: i32) -> u64 {
+    u64::from(v as u32)
+}
+
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, _caller: i32, delta: i32) -> i32 {
+    // SAFETY: called by generated code with its own context.
+    let instance = unsafe { instance(vmctx) };
+    instance.memory_grow(u(delta)).map_or(-1, |old| old as i32)
+}
+
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, caller: i32, dst: i32, value: i32, len: i32) {
+    // SAFETY: called by generated code with its own context.
+    let instance = unsafe { instance(vmctx) };
+    let result = instance.memory_fill(u(dst), value as u8, u(len));
+    // SAFETY: last action; nothing here needs dropping.
+    unsafe { check(instance, caller, result) }
+}
+
+unsafe extern "C" fn memory_copy(vmctx: *mut u8, caller: i32, dst: i32, src: i32, len: i32) {
+    // SAFETY: called by generated code with its own context.
+    let instance = unsafe { instance(vmctx) };
+    let result = instance.memory_copy(u(dst), u(src), u(len));
+    // SAFETY: last action; nothing here needs dropping.
+    unsafe { check(instance, caller, result) }
+}
+
+unsafe extern "C" fn memory_init(
+    vmctx: *mut u8,
+    caller: i32,
+    segment: i32,
+    dst: i32,
+    src: i32,
+    len: i32,
+) {
+    // SAFETY: called by generated code with its own context.
+    let instance = unsafe { instance(vmctx) };
+    let result = instance.memory_init(segment as u32, u(dst), u(src), u(len));
+    // SAFETY: last action; nothing here needs dropping.
+    unsafe { check(instance, caller, result) }
+}
+
+unsafe extern "C" fn data_drop(vmctx: *mut u8, _caller: i32, segment: i32) {
+    // SAFETY: called by generated code with its own context.
+    unsafe { instance(vmctx) }.data_drop(segment as u32);
+}
+
+unsafe extern "C" fn table_grow(
+    vmctx: *mut u8,
+    _caller: i32,
+    table: i32,
+    init: i64,
+    delta: i32,
+) -> i32 {
+    // SAFETY: called by generated code with its own context.
+    let instance = unsafe { instance(vmctx) };
+    instance
+        .table_grow(table as u32, init as u64, u(delta))
+        .map_or(-1, |old| old as i32)
+}
+
+unsafe extern "C" fn table_fill(
+    vmctx: *mut u8,
+    caller: i32,
+    table: i32,
+    dst: i32,
+    value: i64,
+    len: i32,
+) {
+    // SAFETY: called by generated code with its own context.
+    let instance = unsafe { instance(vmctx) };
+    let result = instance.table_fill(table as u32, u(dst), value as u64, u(len));
+    // SAFETY: last action; nothing here needs dropping.
+    unsafe { check(instance, caller, result) }
+}
+
+unsafe extern "C" fn table_copy(
+    vmctx: *mut u8,
+    caller: i32,
+    dst_table: i32,
+    src_table: i32,
+    dst: i32,
+    src: i32,
+    len: i32,
+) {
+    // SAFETY: called by generated code with its own context.
+    let instance = unsafe { instance(vmctx) };
+    let result = instance.table_copy(dst_table as u32, src_table as u32, u(dst), u(src), u(len));
+    // SAFETY: last action; nothing here needs dropping.
+    unsafe { check(instance, caller, result) }
+}
+
+unsafe extern "C" fn table_init(
+    vmctx: *mut u8,
+    caller: i32,
+    table: i32,
+    segment: i32,
+    dst: i32,
+    src: i32,
+    len: i32,
+) {
+    // SAFETY: called by generated code with its own context.
+    let instance = unsafe { instance(vmctx) };
+    let result = instance.table_init(table as u32, segment as u32, u(dst), u(src), u(len));
+    // SAFETY: last action; nothing here needs dropping.
+    unsafe { check(instance, caller, result) }
+}
+
+unsafe extern "C" fn elem_drop(vmctx: *mut u8, _caller: i32, segment: i32) {
+    // SAFETY: called by generated code with its own context.
+    unsafe { instance(vmctx) }.elem_drop(segment as u32);
+}
+
+unsafe extern "C" fn host_call(ctx: *mut u8, values: *mut u8) {
+    // SAFETY: called by a host-call trampoline with the context of the
+    // function reference it was called through and its value array.
+    let outcome = unsafe { call::host_call(ctx, values.cast()) };
+    if let Err(failure) = outcome {
+        // SAFETY: last action; `failure` is moved into the activation and
+        // nothing else here needs dropping.
+        unsafe { trap::raise(failure.record, failure.panic) }
+    }
+}

@@ -1,0 +1,280 @@
+//! Hand-made "compiled modules" for the runtime's integration tests: Rust
+//! and assembly functions standing in for generated code, with the same
+//! calling conventions (`(vmctx, params...) -> result`, entry and host-call
+//! trampolines), so instantiation, calls, builtins, traps and unwinding can
+//! be tested without the compiler. Every test binary shares this file; it
+//! must not contain tests itself.
+
+#![allow(dead_code)]
+
+use fuelc_runtime::abi::{
+    Builtins, FuncRef, FunctionInfo, HostCallContext, StoreContext, TrapSite, ValRaw, VmctxLayout,
+    ABI_VERSION, DESCRIPTOR_MAGIC,
+};
+use fuelc_runtime::{FuncType, Module, ModuleDescriptor, ModuleMetadata, TrapCode, ValType};
+use std::mem::transmute;
+
+/// The type section every fake module uses.
+pub const T_V_V: u32 = 0;
+/// `[] -> [i32]`.
+pub const T_V_I32: u32 = 1;
+/// `[i32] -> [i32]`.
+pub const T_I32_I32: u32 = 2;
+/// `[i32, i64] -> [i64]`.
+pub const T_I32I64_I64: u32 = 3;
+
+pub fn types() -> Vec<FuncType> {
+    use ValType::*;
+    let t = |p: &[ValType], r: &[ValType]| FuncType {
+        params: p.to_vec(),
+        results: r.to_vec(),
+    };
+    vec![
+        t(&[], &[]),
+        t(&[], &[I32]),
+        t(&[I32], &[I32]),
+        t(&[I32, I64], &[I64]),
+    ]
+}
+
+pub fn layout(tables: u32, globals: u32, funcs: u32) -> VmctxLayout {
+    VmctxLayout::new(4, tables, globals, funcs)
+}
+
+pub fn metadata(name: &str) -> ModuleMetadata {
+    ModuleMetadata {
+        name: name.into(),
+        bounds_checks: fuelc_runtime::abi::BoundsChecks::Guard,
+        types: types(),
+        imports: vec![],
+        functions: vec![],
+        tables: vec![],
+        memories: vec![],
+        globals: vec![],
+        exports: vec![],
+        start: None,
+        elements: vec![],
+        data: vec![],
+        function_names: vec![],
+    }
+}
+
+/// A function without trap sites.
+pub fn plain(type_index: u32) -> FunctionInfo {
+    FunctionInfo {
+        type_index,
+        code_size: 1,
+        traps: vec![],
+    }
+}
+
+/// A function trapping with `code` at `offset`.
+pub fn trapping(type_index: u32, offset: u32, code: TrapCode) -> FunctionInfo {
+    FunctionInfo {
+        type_index,
+        code_size: offset + 4,
+        traps: vec![TrapSite { offset, code }],
+    }
+}
+
+/// Loads `meta` with code `functions`; the descriptor is leaked.
+pub fn load(meta: &ModuleMetadata, functions: Vec<*const u8>) -> Module {
+    // SAFETY: everything the descriptor points to is leaked.
+    unsafe { Module::from_descriptor(descriptor(meta, functions), None) }
+        .expect("fake module loads")
+}
+
+/// A leaked descriptor of `meta` with code `functions`.
+pub fn descriptor(meta: &ModuleMetadata, functions: Vec<*const u8>) -> &'static ModuleDescriptor {
+    let bytes = meta.encode().leak();
+    let functions = functions.leak();
+    let entries: &'static [*const u8] = vec![
+        entry_v_v as *const u8,
+        entry_v_i32 as *const u8,
+        entry_i32_i32 as *const u8,
+        entry_i32i64_i64 as *const u8,
+    ]
+    .leak();
+    let hosts: &'static [*const u8] = vec![
+        no_host as *const u8,
+        no_host as *const u8,
+        host_i32_i32 as *const u8,
+        no_host as *const u8,
+    ]
+    .leak();
+    Box::leak(Box::new(ModuleDescriptor {
+        magic: DESCRIPTOR_MAGIC,
+        abi_version: ABI_VERSION,
+        reserved: 0,
+        metadata: bytes.as_ptr(),
+        metadata_len: bytes.len() as u64,
+        functions: if functions.is_empty() {
+            std::ptr::null()
+        } else {
+            functions.as_ptr()
+        },
+        entry_trampolines: entries.as_ptr(),
+        host_trampolines: hosts.as_ptr(),
+    }))
+}
+
+fn read_i32(v: *mut ValRaw, i: usize) -> i32 {
+    // SAFETY: trampolines get arrays sized for their type.
+    let raw = unsafe { *v.add(i) };
+    i32::from_le_bytes(raw.0[..4].try_into().unwrap())
+}
+
+fn read_i64(v: *mut ValRaw, i: usize) -> i64 {
+    // SAFETY: trampolines get arrays sized for their type.
+    let raw = unsafe { *v.add(i) };
+    i64::from_le_bytes(raw.0[..8].try_into().unwrap())
+}
+
+fn write_i64(v: *mut ValRaw, i: usize, x: i64) {
+    let mut raw = ValRaw::default();
+    raw.0[..8].copy_from_slice(&x.to_le_bytes());
+    // SAFETY: trampolines get arrays sized for their type.
+    unsafe { *v.add(i) = raw };
+}
+
+fn write_i32(v: *mut ValRaw, i: usize, x: i32) {
+    write_i64(v, i, i64::from(x as u32));
+}
+
+unsafe extern "C" fn entry_v_v(vmctx: *mut u8, code: *const u8, _: *mut ValRaw) {
+    // SAFETY: the entry trampoline of this type is only given code of this type.
+    let f = unsafe { transmute::<*const u8, extern "C" fn(*mut u8)>(code) };
+    f(vmctx);
+}
+
+unsafe extern "C" fn entry_v_i32(vmctx: *mut u8, code: *const u8, v: *mut ValRaw) {
+    // SAFETY: the entry trampoline of this type is only given code of this type.
+    let f = unsafe { transmute::<*const u8, extern "C" fn(*mut u8) -> i32>(code) };
+    write_i32(v, 0, f(vmctx));
+}
+
+unsafe extern "C" fn entry_i32_i32(vmctx: *mut u8, code: *const u8, v: *mut ValRaw) {
+    // SAFETY: the entry trampoline of this type is only given code of this type.
+    let f = unsafe { transmute::<*const u8, extern "C" fn(*mut u8, i32) -> i32>(code) };
+    write_i32(v, 0, f(vmctx, read_i32(v, 0)));
+}
+
+unsafe extern "C" fn entry_i32i64_i64(vmctx: *mut u8, code: *const u8, v: *mut ValRaw) {
+    // SAFETY: the entry trampoline of this type is only given code of this type.
+    let f = unsafe { transmute::<*const u8, extern "C" fn(*mut u8, i32, i64) -> i64>(code) };
+    write_i64(v, 0, f(vmctx, read_i32(v, 0), read_i64(v, 1)));
+}
+
+extern "C" fn no_host() {
+    std::process::abort();
+}
+
+/// The host-call trampoline of `[i32] -> [i32]`.
+unsafe extern "C" fn host_i32_i32(ctx: *mut u8, a: i32) -> i32 {
+    let mut values = [ValRaw::default(); 1];
+    write_i32(values.as_mut_ptr(), 0, a);
+    let host = ctx.cast::<HostCallContext>();
+    // SAFETY: `ctx` is the host-call context of the function reference
+    // this trampoline was called through, and `values` has one slot.
+    unsafe { ((*(*host).builtins).host_call)(ctx, values.as_mut_ptr().cast()) };
+    read_i32(values.as_mut_ptr(), 0)
+}
+
+/// The builtins table of an instance.
+pub fn builtins(vmctx: *mut u8) -> &'static Builtins {
+    // SAFETY: every context holds the builtins pointer at this offset.
+    unsafe {
+        &**vmctx
+            .add(VmctxLayout::BUILTINS as usize)
+            .cast::<*const Builtins>()
+    }
+}
+
+/// The stack limit of the instance's store.
+pub fn stack_limit(vmctx: *mut u8) -> usize {
+    // SAFETY: every context holds the store pointer at offset 0.
+    unsafe { (**vmctx.cast::<*const StoreContext>()).stack_limit }
+}
+
+/// Calls the function reference at `record` as `[i32] -> [i32]`.
+pub fn call_funcref_i32(record: *const FuncRef, x: i32) -> i32 {
+    // SAFETY: the callers pass records of functions of that type.
+    unsafe {
+        let f = transmute::<*const u8, extern "C" fn(*mut u8, i32) -> i32>((*record).code);
+        f((*record).vmctx, x)
+    }
+}
+
+// Assembly stubs: instructions that fault, at addresses the tests know.
+#[cfg(target_arch = "x86_64")]
+std::arch::global_asm!(
+    ".text",
+    ".p2align 4",
+    ".globl fuelc_test_ud2",
+    "fuelc_test_ud2:",
+    "ud2",
+    ".p2align 4",
+    ".globl fuelc_test_stack_trap",
+    "fuelc_test_stack_trap:",
+    "ud2",
+    ".p2align 4",
+    ".globl fuelc_test_load_far",
+    "fuelc_test_load_far:",
+    "mov rax, [rdi + 24]",
+    "mov rax, [rax]",
+    "movabs rcx, 0x100000000",
+    ".globl fuelc_test_load_far_fault",
+    "fuelc_test_load_far_fault:",
+    "mov eax, [rax + rcx]",
+    "ret",
+);
+
+#[cfg(target_arch = "aarch64")]
+std::arch::global_asm!(
+    ".text",
+    ".p2align 4",
+    ".globl fuelc_test_ud2",
+    "fuelc_test_ud2:",
+    "udf #0",
+    ".p2align 4",
+    ".globl fuelc_test_stack_trap",
+    "fuelc_test_stack_trap:",
+    "udf #0",
+    ".p2align 4",
+    ".globl fuelc_test_load_far",
+    "fuelc_test_load_far:",
+    "ldr x0, [x0, #24]",
+    "ldr x0, [x0]",
+    "movz x1, #1, lsl #32",
+    ".globl fuelc_test_load_far_fault",
+    "fuelc_test_load_far_fault:",
+    "ldr w0, [x0, x1]",
+    "ret",
+);
+
+unsafe extern "C" {
+    /// Traps immediately (offset 0): `[] -> []`.
+    pub fn fuelc_test_ud2(vmctx: *mut u8);
+    /// Traps immediately (offset 0), standing for a stack-limit check.
+    pub fn fuelc_test_stack_trap(vmctx: *mut u8);
+    /// Loads 4 GiB past the memory's base: `[] -> [i32]`.
+    pub fn fuelc_test_load_far(vmctx: *mut u8) -> i32;
+    fn fuelc_test_load_far_fault();
+}
+
+/// The ud2 stub as code.
+pub fn ud2_code() -> *const u8 {
+    fuelc_test_ud2 as *const u8
+}
+
+/// The stack-trap stub as code.
+pub fn stack_trap_code() -> *const u8 {
+    fuelc_test_stack_trap as *const u8
+}
+
+/// The far-load stub as code and the offset of its faulting load.
+pub fn load_far_code() -> (*const u8, u32) {
+    let start = fuelc_test_load_far as *const u8;
+    let fault = fuelc_test_load_far_fault as *const u8;
+    (start, (fault as usize - start as usize) as u32)
+}

@@ -1,0 +1,156 @@
+//! End-to-end tests of the `fuelc` command line: bad input gets one error
+//! line and exit status 1, good input compiles and runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fuelc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fuelc"))
+        .args(args)
+        .output()
+        .expect("fuelc runs")
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Asserts a failed run: exit status 1 and exactly one `error:` line that
+/// contains every one of `needles`.
+fn assert_one_line_error(out: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    for needle in needles {
+        assert!(lines[0].contains(needle), "{needle:?} not in {stderr}");
+    }
+}
+
+fn compile_to(dir: &Path, input: &Path) -> Output {
+    let out = dir.join("out.o");
+    fuelc(&[
+        "compile",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+}
+
+const FAC: &str = r#"(module
+  (func $fac (export "fac") (param i64) (result i64)
+    (if (result i64) (i64.eqz (local.get 0))
+      (then (i64.const 1))
+      (else (i64.mul (local.get 0) (call $fac (i64.sub (local.get 0) (i64.const 1)))))))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1))))"#;
+
+#[test]
+fn random_bytes_are_rejected_with_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    // Deterministic "random" bytes that are neither wasm nor text.
+    let mut x: u32 = 0x1234_5678;
+    let bytes: Vec<u8> = (0..256)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x & 0xff) as u8 | 0x80
+        })
+        .collect();
+    let input = write(dir.path(), "random.wasm", &bytes);
+    assert_one_line_error(&compile_to(dir.path(), &input), &[]);
+}
+
+#[test]
+fn truncated_module_is_rejected_with_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = wat::parse_str(FAC).unwrap();
+    let input = write(dir.path(), "truncated.wasm", &wasm[..wasm.len() - 5]);
+    assert_one_line_error(&compile_to(dir.path(), &input), &["offset 0x"]);
+}
+
+#[test]
+fn simd_module_is_rejected_as_unsupported() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = wat::parse_str(
+        r#"(module (func (export "f") (result i32)
+             (i32x4.extract_lane 0 (i32x4.splat (i32.const 7)))))"#,
+    )
+    .unwrap();
+    let input = write(dir.path(), "simd.wasm", &wasm);
+    assert_one_line_error(&compile_to(dir.path(), &input), &["SIMD", "offset 0x"]);
+}
+
+#[test]
+fn invalid_module_is_rejected_with_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = wat::parse_str(r#"(module (func (result i32) (i64.const 1)))"#).unwrap();
+    let input = write(dir.path(), "invalid.wasm", &wasm);
+    assert_one_line_error(
+        &compile_to(dir.path(), &input),
+        &["type mismatch", "offset 0x"],
+    );
+}
+
+#[test]
+fn unsupported_target_lists_supported_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "fac.wat", FAC.as_bytes());
+    let out = dir.path().join("out.o");
+    let result = fuelc(&[
+        "compile",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--target",
+        "riscv64gc-unknown-linux-gnu",
+    ]);
+    assert_one_line_error(&result, &["riscv64", "x86_64-unknown-linux-gnu"]);
+}
+
+#[test]
+fn compiles_text_to_an_elf_object_reproducibly() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "fac.wat", FAC.as_bytes());
+    let a = dir.path().join("a.o");
+    let b = dir.path().join("b.o");
+    for out in [&a, &b] {
+        let r = fuelc(&[
+            "compile",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    }
+    let a = std::fs::read(a).unwrap();
+    assert_eq!(&a[..4], b"\x7fELF");
+    assert_eq!(a, std::fs::read(b).unwrap());
+}
+
+#[test]
+fn run_invokes_an_export_and_prints_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "fac.wat", FAC.as_bytes());
+    let out = fuelc(&["run", input.to_str().unwrap(), "--invoke", "fac", "20"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "2432902008176640000\n"
+    );
+}
+
+#[test]
+fn run_reports_a_trap_with_its_function() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "fac.wat", FAC.as_bytes());
+    let out = fuelc(&["run", input.to_str().unwrap(), "--invoke", "div", "1", "0"]);
+    assert_one_line_error(&out, &["integer divide by zero", "div"]);
+}

@@ -26,6 +26,14 @@ pub enum CompileError {
         /// The feature, named.
         feature: String,
     },
+    /// The module uses an operator the cost model forbids.
+    #[error("forbidden operator at offset {offset:#x}: the cost model forbids {operator}")]
+    Forbidden {
+        /// Byte offset of the operator.
+        offset: usize,
+        /// The operator's name, as wasmparser spells it.
+        operator: String,
+    },
     /// The requested target or option is not supported.
     #[error("unsupported target: {0}")]
     Target(String),

@@ -20,6 +20,7 @@
 pub mod codegen;
 pub mod emit;
 pub mod error;
+pub mod fuel;
 pub mod loader;
 pub mod parse;
 pub mod translate;
@@ -53,6 +54,8 @@ pub struct CompileOptions {
     pub bounds_checks: BoundsChecks,
     /// Symbol prefix; must be a C identifier (see [`sanitize_prefix`]).
     pub prefix: String,
+    /// Fuel metering; `None` generates code with no trace of metering.
+    pub metering: Option<fuel::Metering>,
 }
 
 impl CompileOptions {
@@ -63,6 +66,7 @@ impl CompileOptions {
             opt_level: OptLevel::Speed,
             bounds_checks: BoundsChecks::Guard,
             prefix: sanitize_prefix(prefix),
+            metering: None,
         }
     }
 }
@@ -89,12 +93,14 @@ pub fn compile(wasm: &[u8], options: &CompileOptions) -> Result<Vec<u8>, Compile
             options.prefix
         )));
     }
-    let isa = codegen::isa::build_isa(&options.target, options.opt_level)?;
+    let metering = options.metering.as_ref();
+    let isa = codegen::isa::build_isa(&options.target, options.opt_level, metering.is_some())?;
     let module = parse::parse(wasm, &options.prefix, options.bounds_checks)?;
-    let env = translate::ModuleEnv::new(&module, &*isa);
+    let env = translate::ModuleEnv::new(&module, &*isa, metering);
     let compiled = codegen::compile_functions(&*isa, &env)?;
 
     let mut metadata = module.metadata.clone();
+    metadata.fuel = metering.map(|m| m.costs.metadata(m.mode));
     let imported = module.num_imported_funcs();
     let mut functions = Vec::with_capacity(compiled.len());
     for (i, code) in compiled.into_iter().enumerate() {

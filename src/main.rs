@@ -10,8 +10,9 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use fuelc::fuel::{CostModel, Metering};
 use fuelc::{compile, sanitize_prefix, CompileOptions, OptLevel};
-use fuelc_runtime::abi::{BoundsChecks, ExportKind, ValType};
+use fuelc_runtime::abi::{BoundsChecks, ExportKind, FuelMode, ValType};
 use fuelc_runtime::{Extern, Store, Val};
 use target_lexicon::Triple;
 
@@ -46,7 +47,7 @@ enum Command {
         #[arg(long)]
         invoke: String,
         /// Arguments, one per parameter (integers or floats).
-        #[arg(allow_hyphen_values = true)]
+        #[arg(allow_negative_numbers = true)]
         args: Vec<String>,
         #[command(flatten)]
         codegen: CodegenArgs,
@@ -67,12 +68,63 @@ struct CodegenArgs {
     /// Symbol prefix (default: derived from the input file name).
     #[arg(long)]
     prefix: Option<String>,
+    /// Fuel metering: `off` (the default), `exact` or `per-op`; with `run`,
+    /// a number sets the fuel budget (and implies `exact` unless a mode is
+    /// given). May be repeated: `--fuel per-op --fuel 1000`.
+    #[arg(long, value_name = "MODE|N")]
+    fuel: Vec<String>,
+    /// Cost model: `wasmtime` (the default), `uniform`, or a TOML file.
+    #[arg(long, value_name = "wasmtime|uniform|FILE")]
+    cost_model: Option<String>,
+}
+
+/// The fuel settings of one command line.
+struct FuelArgs {
+    mode: Option<FuelMode>,
+    budget: Option<u64>,
+}
+
+impl CodegenArgs {
+    fn fuel(&self) -> Result<FuelArgs> {
+        let mut args = FuelArgs {
+            mode: None,
+            budget: None,
+        };
+        let mut off = false;
+        for value in &self.fuel {
+            match value.as_str() {
+                "off" => off = true,
+                "exact" => args.mode = Some(FuelMode::Exact),
+                "per-op" => args.mode = Some(FuelMode::PerOp),
+                n => {
+                    let budget = n.parse::<u64>().map_err(|_| {
+                        anyhow!("--fuel {n:?} is neither off, exact, per-op nor a fuel budget")
+                    })?;
+                    args.budget = Some(budget);
+                }
+            }
+        }
+        if off {
+            if args.mode.is_some() || args.budget.is_some() {
+                bail!("--fuel off cannot be combined with another --fuel value");
+            }
+            return Ok(args);
+        }
+        if args.budget.is_some() && args.mode.is_none() {
+            args.mode = Some(FuelMode::Exact);
+        }
+        if args.mode.is_none() && self.cost_model.is_some() {
+            bail!("--cost-model needs --fuel exact or --fuel per-op");
+        }
+        Ok(args)
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum OptArg {
     None,
     Speed,
+    #[value(name = "speed_and_size")]
     SpeedAndSize,
 }
 
@@ -85,7 +137,14 @@ enum BoundsArg {
 }
 
 impl CodegenArgs {
-    fn options(&self, input: &Path) -> Result<CompileOptions> {
+    fn options(&self, input: &Path, fuel: &FuelArgs) -> Result<CompileOptions> {
+        let metering = match fuel.mode {
+            None => None,
+            Some(mode) => Some(Metering {
+                mode,
+                costs: CostModel::from_arg(self.cost_model.as_deref().unwrap_or("wasmtime"))?,
+            }),
+        };
         let target = match &self.target {
             Some(t) => t
                 .parse::<Triple>()
@@ -113,6 +172,7 @@ impl CodegenArgs {
                 BoundsArg::Explicit => BoundsChecks::Explicit,
             },
             prefix,
+            metering,
         })
     }
 }
@@ -144,6 +204,18 @@ fn one_line_text_error(text: &str) -> String {
         None => message.to_string(),
     }
 }
+
+/// An error that was already printed, so `main` only sets the exit status.
+#[derive(Debug)]
+struct ErrorAlreadyReported;
+
+impl std::fmt::Display for ErrorAlreadyReported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("error already reported")
+    }
+}
+
+impl std::error::Error for ErrorAlreadyReported {}
 
 fn parse_arg(text: &str, ty: ValType) -> Result<Val> {
     let bad = || anyhow!("argument {text:?} is not a valid {ty:?}");
@@ -178,7 +250,8 @@ fn format_val(v: &Val) -> String {
 
 fn run(input: &Path, invoke: &str, args: &[String], codegen: &CodegenArgs) -> Result<()> {
     let wasm = read_module(input)?;
-    let options = codegen.options(input)?;
+    let fuel = codegen.fuel()?;
+    let options = codegen.options(input, &fuel)?;
     if options.target != Triple::host() {
         bail!("run needs the host target, not {}", options.target);
     }
@@ -219,11 +292,29 @@ fn run(input: &Path, invoke: &str, args: &[String], codegen: &CodegenArgs) -> Re
         .zip(&ty.params)
         .map(|(a, t)| parse_arg(a, *t))
         .collect::<Result<Vec<_>>>()?;
-    let results = store.call(func, &vals).map_err(|e| anyhow!("{e}"))?;
-    for r in &results {
-        println!("{}", format_val(r));
+    if fuel.mode.is_some() {
+        store.set_fuel(fuel.budget.unwrap_or(u64::MAX));
     }
-    Ok(())
+    let outcome = store.call(func, &vals);
+    if let Ok(results) = &outcome {
+        for r in results {
+            println!("{}", format_val(r));
+        }
+    }
+    if fuel.mode.is_some() {
+        // The fuel line comes last on stderr, after any error line.
+        let remaining = store.fuel_remaining();
+        let consumed = store.fuel_consumed();
+        if let Err(e) = &outcome {
+            eprintln!("error: {e}");
+        }
+        eprintln!("fuel: consumed {consumed}, remaining {remaining}");
+        if outcome.is_err() {
+            return Err(anyhow!(ErrorAlreadyReported));
+        }
+        return Ok(());
+    }
+    outcome.map(|_| ()).map_err(|e| anyhow!("{e}"))
 }
 
 fn main() -> ExitCode {
@@ -235,7 +326,13 @@ fn main() -> ExitCode {
             codegen,
         } => (|| {
             let wasm = read_module(input)?;
-            let object = compile(&wasm, &codegen.options(input)?)?;
+            let fuel = codegen.fuel()?;
+            if fuel.budget.is_some() {
+                bail!(
+                    "a fuel budget applies to `run` only; `compile` takes --fuel off|exact|per-op"
+                );
+            }
+            let object = compile(&wasm, &codegen.options(input, &fuel)?)?;
             std::fs::write(output, object).with_context(|| format!("writing {}", output.display()))
         })(),
         Command::Run {
@@ -247,6 +344,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<ErrorAlreadyReported>() => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
             ExitCode::FAILURE

@@ -99,6 +99,7 @@ fn parse_with<'a>(
             elements: Vec::new(),
             data: Vec::new(),
             function_names: Vec::new(),
+            fuel: None,
         },
         func_types: Vec::new(),
         global_types: Vec::new(),

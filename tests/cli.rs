@@ -154,3 +154,103 @@ fn run_reports_a_trap_with_its_function() {
     let out = fuelc(&["run", input.to_str().unwrap(), "--invoke", "div", "1", "0"]);
     assert_one_line_error(&out, &["integer divide by zero", "div"]);
 }
+
+#[test]
+fn run_with_fuel_prints_the_fuel_line_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "fac.wat", FAC.as_bytes());
+    let input = input.to_str().unwrap();
+    // fac(n) costs 10n + 5 under the wasmtime preset (see tests/fuel.rs).
+    let out = fuelc(&["run", input, "--fuel", "1000", "--invoke", "fac", "5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "120\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.lines().last(),
+        Some("fuel: consumed 55, remaining 945")
+    );
+
+    let out = fuelc(&[
+        "run", input, "--fuel", "per-op", "--fuel", "100", "--invoke", "fac", "20",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(lines[0].starts_with("error: out of fuel"), "{stderr}");
+    assert_eq!(lines[1], "fuel: consumed 100, remaining 0");
+}
+
+#[test]
+fn fuel_flags_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "fac.wat", FAC.as_bytes());
+    let out = dir.path().join("out.o");
+    let (input, out) = (input.to_str().unwrap(), out.to_str().unwrap());
+    assert_one_line_error(
+        &fuelc(&["compile", input, "-o", out, "--fuel", "lots"]),
+        &["lots"],
+    );
+    assert_one_line_error(
+        &fuelc(&["compile", input, "-o", out, "--fuel", "100"]),
+        &["run"],
+    );
+    assert_one_line_error(
+        &fuelc(&[
+            "compile",
+            input,
+            "-o",
+            out,
+            "--fuel",
+            "exact",
+            "--cost-model",
+            "nope.toml",
+        ]),
+        &["nope.toml"],
+    );
+    let r = fuelc(&[
+        "compile",
+        input,
+        "-o",
+        out,
+        "--fuel",
+        "exact",
+        "--cost-model",
+        "uniform",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+}
+
+#[test]
+fn readme_quick_start_example_runs() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/fac.wat");
+    let out = fuelc(&["run", example, "--invoke", "fac", "20"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "2432902008176640000\n"
+    );
+    // Per call: entry, local.get, i64.const, i64.le_s, if (5); the else arm
+    // costs 6 and the then arm 1: 20 * 5 + 19 * 6 + 1 = 215.
+    let out = fuelc(&["run", example, "--fuel", "1000", "--invoke", "fac", "20"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.lines().last(),
+        Some("fuel: consumed 215, remaining 785")
+    );
+    let out = fuelc(&["run", example, "--invoke", "sum_to", "100"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "5050\n");
+}

@@ -13,6 +13,15 @@
  *
  * Objects are not thread-safe: use a store (and its instances) from one
  * thread at a time. Modules may be shared between threads.
+ *
+ * Fuel: modules compiled with metering (fuelc --fuel exact|per-op) spend
+ * their store's fuel as they run; a new store has none. A store runs
+ * metered or unmetered modules, never both (fuelc_instantiate fails with
+ * FUELC_ERROR for a module of the other kind). When a metered module needs
+ * more fuel than remains, the store's out-of-fuel handler runs; if it does
+ * not provide enough, the call fails with FUELC_TRAP and trap code
+ * FUELC_TRAP_OUT_OF_FUEL ("out of fuel in function <name>"), charging
+ * nothing, and the store stays usable: add fuel and call again.
  */
 #ifndef FUELC_RUNTIME_H
 #define FUELC_RUNTIME_H
@@ -77,6 +86,36 @@ fuelc_store *fuelc_store_new(void);
 /* Frees a store, its instances and their objects. NULL is ignored. */
 void fuelc_store_free(fuelc_store *store);
 
+/* Sets the store's remaining fuel. Fuel consumed so far stays counted by
+ * fuelc_store_fuel_consumed. */
+void fuelc_store_set_fuel(fuelc_store *store, uint64_t fuel);
+
+/* Adds to the store's remaining fuel, saturating at UINT64_MAX. */
+void fuelc_store_add_fuel(fuelc_store *store, uint64_t fuel);
+
+/* The store's remaining fuel. */
+uint64_t fuelc_store_fuel_remaining(const fuelc_store *store);
+
+/* The fuel the store's wasm code has consumed since the store was created.
+ * Setting or adding fuel (also by the handler) does not change it. */
+uint64_t fuelc_store_fuel_consumed(const fuelc_store *store);
+
+/* An out-of-fuel handler: called with its `data` when metered code needs
+ * `required` fuel and the store has only `remaining` (< required). To let
+ * execution go on, set *add to the fuel to add (*add starts at 0) and
+ * return nonzero; if the store then has at least `required`, execution
+ * resumes, otherwise the call traps with FUELC_TRAP_OUT_OF_FUEL. Return 0
+ * to stop with that trap. It runs on the thread running the wasm code and
+ * must not use the store. */
+typedef int (*fuelc_out_of_fuel_handler)(void *data, uint64_t required,
+                                         uint64_t remaining, uint64_t *add);
+
+/* Sets the store's out-of-fuel handler and the `data` passed to it. NULL
+ * restores the default handler, which always stops. */
+void fuelc_store_set_out_of_fuel_handler(fuelc_store *store,
+                                         fuelc_out_of_fuel_handler handler,
+                                         void *data);
+
 /* Loads the module whose descriptor is at `descriptor`; NULL on failure.
  * The code must stay loaded while the module or any instance of it lives.
  * Free it with fuelc_module_free. */
@@ -86,8 +125,10 @@ fuelc_module *fuelc_module_new(const void *descriptor);
 void fuelc_module_free(fuelc_module *module);
 
 /* Instantiates a module without imports into `store`, running its segments
- * and start function, and stores the instance in *out. Returns FUELC_OK,
- * FUELC_ERROR (link or resource error) or FUELC_TRAP. */
+ * and start function (which spends the store's fuel if the module is
+ * metered), and stores the instance in *out. Returns FUELC_OK, FUELC_ERROR
+ * (link or resource error, or mixing metered and unmetered modules) or
+ * FUELC_TRAP. */
 int fuelc_instantiate(fuelc_store *store, const fuelc_module *module,
                       const fuelc_instance **out);
 

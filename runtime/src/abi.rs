@@ -243,20 +243,39 @@ pub mod funcref_offsets {
 }
 
 /// State shared by every instance of one store: the whole store spends one
-/// stack budget (and, later, one fuel budget).
+/// stack budget and one fuel budget.
 #[repr(C)]
 #[derive(Debug, Default)]
 pub struct StoreContext {
     /// Lowest stack address wasm code may use. Generated function prologues
     /// trap with [`TrapCode::StackOverflow`] below it.
     pub stack_limit: usize,
+    /// Remaining fuel. While metered code runs, the live value is in the
+    /// fuel register ([`FUEL_REGISTER_X86_64`], [`FUEL_REGISTER_AARCH64`]);
+    /// this field is current whenever control is outside wasm code: the
+    /// entry trampoline loads the register from it and stores it back,
+    /// generated code stores it before every builtin or host call and
+    /// reloads it after, and the trap handler stores the register here.
+    pub fuel: u64,
 }
 
 /// Byte offsets of the fields of [`StoreContext`].
 pub mod store_offsets {
     /// `stack_limit`.
     pub const STACK_LIMIT: u32 = 0;
+    /// `fuel`.
+    pub const FUEL: u32 = 8;
 }
+
+/// Hardware register (x86-64 encoding) that holds the remaining fuel while
+/// metered code runs: `r15`, Cranelift's pinned register. Metered code
+/// never allocates it; builtins and host functions, which follow the C ABI,
+/// preserve it because it is callee-saved there.
+pub const FUEL_REGISTER_X86_64: u8 = 15;
+
+/// Hardware register (aarch64 encoding) that holds the remaining fuel while
+/// metered code runs: `x21`, Cranelift's pinned register.
+pub const FUEL_REGISTER_AARCH64: u8 = 21;
 
 /// A linear memory as generated code sees it. Owned by the runtime's memory
 /// object and shared by every instance that imports it.
@@ -445,6 +464,12 @@ macro_rules! for_each_builtin {
             /// Calls the host function behind a [`HostCallContext`] with
             /// arguments and results in `values`.
             host_call(ctx: ptr, values: ptr) -> ();
+            /// Called by metered code when `StoreContext::fuel` is below
+            /// `required`, the cost of the next metered block: runs the
+            /// store's out-of-fuel handler and returns once the store has at
+            /// least `required` fuel (without charging it), or traps with
+            /// `OutOfFuel` leaving the fuel unchanged.
+            out_of_fuel(vmctx: ptr, caller: i32, required: i64) -> ();
         }
     };
 }
@@ -794,6 +819,37 @@ pub struct ModuleMetadata {
     pub data: Vec<DataSegment>,
     /// Function names from the name section (index, name), sorted by index.
     pub function_names: Vec<(u32, String)>,
+    /// How the module's code is metered, or `None` when it carries no
+    /// metering at all.
+    pub fuel: Option<FuelMetadata>,
+}
+
+/// How metered code charges fuel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FuelMode {
+    /// Static costs summed per metered block and charged at its entry.
+    Exact,
+    /// Every operator charged and checked on its own (the reference mode).
+    PerOp,
+}
+
+/// What the runtime must know to meter a module: the mode and the unit
+/// costs of the dynamic operations that the runtime's builtins charge.
+///
+/// Builtins charge dynamic costs after their bounds checks and before they
+/// act, with 64-bit saturating arithmetic; `memory.grow` and `table.grow`
+/// charge for the delta only when the growth succeeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FuelMetadata {
+    /// Metering mode.
+    pub mode: FuelMode,
+    /// Cost per byte of `memory.copy`, `memory.fill` and `memory.init`.
+    pub memory_byte: u64,
+    /// Cost per element of `table.copy`, `table.fill`, `table.init`, and per
+    /// element added by a successful `table.grow`.
+    pub table_element: u64,
+    /// Cost per page added by a successful `memory.grow`.
+    pub memory_page: u64,
 }
 
 impl ModuleMetadata {

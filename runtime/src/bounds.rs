@@ -2,7 +2,11 @@
 //! and segments: WebAssembly checks `start + len <= size` with no overflow,
 //! and a zero-length access at exactly `size` is in bounds.
 //!
-//! This file only checks ranges; it must not touch the data being checked.
+//! Bulk operations run in one order: check every range, then pay (a
+//! closure that charges the operation's dynamic fuel cost and may refuse),
+//! then act; so an operation that is out of bounds pays nothing, and one
+//! that cannot pay changes nothing. This file only checks ranges and names
+//! the free payment; it must not touch the data being checked.
 
 use crate::abi::TrapCode;
 use std::ops::Range;
@@ -21,6 +25,12 @@ pub(crate) fn range(
     }
     // Both fit in `usize` because `end <= size`.
     Ok(start as usize..end as usize)
+}
+
+/// The payment of an operation that costs nothing: instantiation's segment
+/// copies, and code without metering.
+pub(crate) fn free() -> Result<(), TrapCode> {
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The runtime functions generated code calls through the [`Builtins`]
 //! table: thin `extern "C"` adapters that find the calling instance from its
-//! context, run the operation (`instance.rs`, `call.rs`) and raise a trap if
-//! it fails.
+//! context, run the operation (`instance.rs`, `call.rs`; fuel charges and
+//! the out-of-fuel handler in `instance.rs` and `fuel.rs`) and raise a trap
+//! if it fails.
 //!
 //! Raising is always the last action of an adapter, with nothing that needs
 //! dropping alive in its frame. This file must not implement the operations
@@ -38,17 +39,30 @@ unsafe fn instance<'a>(vmctx: *mut u8) -> &'a mut InstanceData {
     }
 }
 
-/// Raises a trap in function `caller` of `instance` if `result` failed.
+/// Runs `op` on the instance whose context is `vmctx` and returns its
+/// result, or raises a trap in function `caller` if it fails (resuming a
+/// panic of the store's out-of-fuel handler, if that is why).
 ///
 /// # Safety
-/// Must be the last action of a builtin called by wasm code, whose frame
-/// holds nothing that needs dropping.
-unsafe fn check(instance: &InstanceData, caller: i32, result: Result<(), TrapCode>) {
-    if let Err(code) = result {
-        let record = TrapRecord::new(code, instance.module().inner(), caller as u32);
-        // SAFETY: this frame holds only copies and references; the caller
-        // guarantees the same for its frame.
-        unsafe { trap::raise(record, None) }
+/// `vmctx` as for [`instance`]. Must be the last action of a builtin called
+/// by wasm code, whose frame holds nothing that needs dropping.
+unsafe fn run<R>(
+    vmctx: *mut u8,
+    caller: i32,
+    op: impl FnOnce(&mut InstanceData) -> Result<R, TrapCode>,
+) -> R {
+    // SAFETY: forwarded from the caller.
+    let instance = unsafe { instance(vmctx) };
+    match op(instance) {
+        Ok(result) => result,
+        Err(code) => {
+            let record = TrapRecord::new(code, instance.module().inner(), caller as u32);
+            let panic = instance.take_fuel_panic();
+            // SAFETY: `op` is consumed, `panic` moves into the activation
+            // and this frame holds only copies and references; the caller
+            // guarantees the same for its frame.
+            unsafe { trap::raise(record, panic) }
+        }
     }
 }
 
@@ -57,107 +71,48 @@ fn u(v: i32) -> u64 {
     u64::from(v as u32)
 }
 
-unsafe extern "C" fn memory_grow(vmctx: *mut u8, _caller: i32, delta: i32) -> i32 {
-    // SAFETY: called by generated code with its own context.
-    let instance = unsafe { instance(vmctx) };
-    instance.memory_grow(u(delta)).map_or(-1, |old| old as i32)
+/// Wasm's result of a growth: the old size, or -1.
+fn grown(old: Option<u64>) -> i32 {
+    old.map_or(-1, |old| old as i32)
 }
 
-unsafe extern "C" fn memory_fill(vmctx: *mut u8, caller: i32, dst: i32, value: i32, len: i32) {
-    // SAFETY: called by generated code with its own context.
-    let instance = unsafe { instance(vmctx) };
-    let result = instance.memory_fill(u(dst), value as u8, u(len));
-    // SAFETY: last action; nothing here needs dropping.
-    unsafe { check(instance, caller, result) }
+/// Defines adapters for operations that may trap: each takes the context,
+/// the calling function's index and its operands, runs `op` on the
+/// instance and traps if it fails.
+macro_rules! trapping_builtins {
+    ($($name:ident($($param:ident: $ty:ty),*) $(-> $result:ty)? => |$instance:ident| $op:expr;)*) => {$(
+        unsafe extern "C" fn $name(vmctx: *mut u8, caller: i32, $($param: $ty),*) $(-> $result)? {
+            // SAFETY: called by generated code with its own context, as the
+            // last action of a frame that holds only integers.
+            unsafe { run(vmctx, caller, |$instance| $op) }
+        }
+    )*};
 }
 
-unsafe extern "C" fn memory_copy(vmctx: *mut u8, caller: i32, dst: i32, src: i32, len: i32) {
-    // SAFETY: called by generated code with its own context.
-    let instance = unsafe { instance(vmctx) };
-    let result = instance.memory_copy(u(dst), u(src), u(len));
-    // SAFETY: last action; nothing here needs dropping.
-    unsafe { check(instance, caller, result) }
-}
-
-unsafe extern "C" fn memory_init(
-    vmctx: *mut u8,
-    caller: i32,
-    segment: i32,
-    dst: i32,
-    src: i32,
-    len: i32,
-) {
-    // SAFETY: called by generated code with its own context.
-    let instance = unsafe { instance(vmctx) };
-    let result = instance.memory_init(segment as u32, u(dst), u(src), u(len));
-    // SAFETY: last action; nothing here needs dropping.
-    unsafe { check(instance, caller, result) }
+trapping_builtins! {
+    memory_grow(delta: i32) -> i32 =>
+        |i| i.memory_grow(u(delta)).map(grown);
+    memory_fill(dst: i32, value: i32, len: i32) =>
+        |i| i.memory_fill(u(dst), value as u8, u(len));
+    memory_copy(dst: i32, src: i32, len: i32) =>
+        |i| i.memory_copy(u(dst), u(src), u(len));
+    memory_init(segment: i32, dst: i32, src: i32, len: i32) =>
+        |i| i.memory_init(segment as u32, u(dst), u(src), u(len));
+    table_grow(table: i32, init: i64, delta: i32) -> i32 =>
+        |i| i.table_grow(table as u32, init as u64, u(delta)).map(grown);
+    table_fill(table: i32, dst: i32, value: i64, len: i32) =>
+        |i| i.table_fill(table as u32, u(dst), value as u64, u(len));
+    table_copy(dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32) =>
+        |i| i.table_copy(dst_table as u32, src_table as u32, u(dst), u(src), u(len));
+    table_init(table: i32, segment: i32, dst: i32, src: i32, len: i32) =>
+        |i| i.table_init(table as u32, segment as u32, u(dst), u(src), u(len));
+    out_of_fuel(required: i64) =>
+        |i| i.ensure_fuel(required as u64);
 }
 
 unsafe extern "C" fn data_drop(vmctx: *mut u8, _caller: i32, segment: i32) {
     // SAFETY: called by generated code with its own context.
     unsafe { instance(vmctx) }.data_drop(segment as u32);
-}
-
-unsafe extern "C" fn table_grow(
-    vmctx: *mut u8,
-    _caller: i32,
-    table: i32,
-    init: i64,
-    delta: i32,
-) -> i32 {
-    // SAFETY: called by generated code with its own context.
-    let instance = unsafe { instance(vmctx) };
-    instance
-        .table_grow(table as u32, init as u64, u(delta))
-        .map_or(-1, |old| old as i32)
-}
-
-unsafe extern "C" fn table_fill(
-    vmctx: *mut u8,
-    caller: i32,
-    table: i32,
-    dst: i32,
-    value: i64,
-    len: i32,
-) {
-    // SAFETY: called by generated code with its own context.
-    let instance = unsafe { instance(vmctx) };
-    let result = instance.table_fill(table as u32, u(dst), value as u64, u(len));
-    // SAFETY: last action; nothing here needs dropping.
-    unsafe { check(instance, caller, result) }
-}
-
-unsafe extern "C" fn table_copy(
-    vmctx: *mut u8,
-    caller: i32,
-    dst_table: i32,
-    src_table: i32,
-    dst: i32,
-    src: i32,
-    len: i32,
-) {
-    // SAFETY: called by generated code with its own context.
-    let instance = unsafe { instance(vmctx) };
-    let result = instance.table_copy(dst_table as u32, src_table as u32, u(dst), u(src), u(len));
-    // SAFETY: last action; nothing here needs dropping.
-    unsafe { check(instance, caller, result) }
-}
-
-unsafe extern "C" fn table_init(
-    vmctx: *mut u8,
-    caller: i32,
-    table: i32,
-    segment: i32,
-    dst: i32,
-    src: i32,
-    len: i32,
-) {
-    // SAFETY: called by generated code with its own context.
-    let instance = unsafe { instance(vmctx) };
-    let result = instance.table_init(table as u32, segment as u32, u(dst), u(src), u(len));
-    // SAFETY: last action; nothing here needs dropping.
-    unsafe { check(instance, caller, result) }
 }
 
 unsafe extern "C" fn elem_drop(vmctx: *mut u8, _caller: i32, segment: i32) {

@@ -193,6 +193,7 @@ pub(crate) unsafe fn invoke(
     let outcome = unsafe {
         trap::catch(
             modules,
+            ctx,
             limit,
             entry.trampoline,
             entry.vmctx,

@@ -1,7 +1,7 @@
 //! A small C API over the runtime, declared in `include/fuelc_runtime.h`
-//! (keep the two in step): stores, modules from descriptors, instantiation
-//! without imports, calling an export by name, and the calling thread's last
-//! error.
+//! (keep the two in step): stores and their fuel, modules from descriptors,
+//! instantiation without imports, calling an export by name, and the calling
+//! thread's last error.
 //!
 //! This file only adapts types and reports errors; it must not contain
 //! runtime logic.
@@ -11,7 +11,7 @@ use crate::trap::Trap;
 use crate::val::{raw_from_u64, raw_to_u64, Val};
 use crate::{CallError, InstantiateError, Module, ValType};
 use std::cell::RefCell;
-use std::ffi::{c_char, c_void, CStr, CString};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::ptr;
 
 /// Success.
@@ -163,6 +163,80 @@ pub unsafe extern "C" fn fuelc_store_free(store: *mut FuelcStore) {
     if !store.is_null() {
         // SAFETY: made by `Box::into_raw` in `fuelc_store_new`.
         drop(unsafe { Box::from_raw(store) });
+    }
+}
+
+/// Sets the remaining fuel of `store`; fuel consumed so far stays counted.
+///
+/// # Safety
+/// `store` must be a live store of this API.
+#[no_mangle]
+pub unsafe extern "C" fn fuelc_store_set_fuel(store: *mut FuelcStore, fuel: u64) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { (*store).store.set_fuel(fuel) }
+}
+
+/// Adds `fuel` to the remaining fuel of `store`, saturating.
+///
+/// # Safety
+/// `store` must be a live store of this API.
+#[no_mangle]
+pub unsafe extern "C" fn fuelc_store_add_fuel(store: *mut FuelcStore, fuel: u64) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { (*store).store.add_fuel(fuel) }
+}
+
+/// The remaining fuel of `store`.
+///
+/// # Safety
+/// `store` must be a live store of this API.
+#[no_mangle]
+pub unsafe extern "C" fn fuelc_store_fuel_remaining(store: *const FuelcStore) -> u64 {
+    // SAFETY: guaranteed by the caller.
+    unsafe { (*store).store.fuel_remaining() }
+}
+
+/// The fuel `store` has consumed since it was created.
+///
+/// # Safety
+/// `store` must be a live store of this API.
+#[no_mangle]
+pub unsafe extern "C" fn fuelc_store_fuel_consumed(store: *const FuelcStore) -> u64 {
+    // SAFETY: guaranteed by the caller.
+    unsafe { (*store).store.fuel_consumed() }
+}
+
+/// An out-of-fuel handler (`fuelc_out_of_fuel_handler` in C): called with
+/// its data, the fuel required and the fuel remaining; returns nonzero
+/// after setting `*add` to the fuel to add, or 0 to stop.
+pub type FuelcOutOfFuelHandler =
+    unsafe extern "C" fn(data: *mut c_void, required: u64, remaining: u64, add: *mut u64) -> c_int;
+
+/// Sets the out-of-fuel handler of `store` (see
+/// [`Store::set_out_of_fuel_handler`]); null restores the default, which
+/// always stops.
+///
+/// # Safety
+/// `store` must be a live store of this API, and `handler`, if not null,
+/// safe to call with `data` whenever the store runs wasm code, from the
+/// thread running it.
+#[no_mangle]
+pub unsafe extern "C" fn fuelc_store_set_out_of_fuel_handler(
+    store: *mut FuelcStore,
+    handler: Option<FuelcOutOfFuelHandler>,
+    data: *mut c_void,
+) {
+    // SAFETY: guaranteed by the caller.
+    let store = unsafe { &mut (*store).store };
+    match handler {
+        Some(handler) => store.set_out_of_fuel_handler(move |required, remaining| {
+            let mut add = 0;
+            // SAFETY: the caller vouches for calling `handler` with `data`;
+            // `add` is valid for a write.
+            let refuel = unsafe { handler(data, required, remaining, &mut add) };
+            (refuel != 0).then_some(add)
+        }),
+        None => store.set_out_of_fuel_handler(|_, _| None),
     }
 }
 

@@ -1,18 +1,20 @@
 //! Instances: the instance context (vmctx) generated code reads, constant
 //! expression evaluation, element and data segment initialization, and the
 //! per-instance operations behind the builtins (bulk memory and table
-//! operations, segment drops).
+//! operations, segment drops, growth), including their dynamic fuel costs,
+//! priced by the instance's module.
 //!
 //! An instance only holds pointers to the memories, tables and globals it
 //! uses; the store owns them and keeps them alive as long as any instance.
 //! This file must not create store objects, check imports or call wasm.
 
 use crate::abi::{
-    Builtins, ConstExpr, ElementMode, FuncRef, GlobalCell, MemoryDefinition, StoreContext,
-    TableDefinition, TrapCode, ValRaw, VmctxLayout,
+    Builtins, ConstExpr, ElementMode, FuelMetadata, FuncRef, GlobalCell, MemoryDefinition,
+    StoreContext, TableDefinition, TrapCode, ValRaw, VmctxLayout,
 };
-use crate::bounds::range;
+use crate::bounds::{free, range};
 use crate::builtins::BUILTINS;
+use crate::fuel::StoreState;
 use crate::memory::LinearMemory;
 use crate::module::Module;
 use crate::store::{Func, Global, Memory, Table};
@@ -20,6 +22,7 @@ use crate::table::TableObj;
 use crate::trap::Trap;
 use crate::val::{raw_from_u64, raw_to_u64};
 use std::alloc::{self, Layout};
+use std::any::Any;
 use std::ptr::NonNull;
 
 /// Why instantiation failed.
@@ -53,37 +56,34 @@ impl Vmctx {
         Ok(Vmctx { ptr, layout })
     }
 
-    /// Writes `value` at `offset`.
+    /// The address of the `T` slot at `offset`.
     ///
     /// # Safety
     /// `offset` must come from the module's [`VmctxLayout`] for a slot of
     /// type `T` that exists.
-    unsafe fn write<T: Copy>(&mut self, offset: u32, value: T) {
+    unsafe fn slot<T>(&self, offset: u32) -> *mut T {
         debug_assert!(offset as usize + size_of::<T>() <= self.layout.size());
         // SAFETY: the slot lies inside the allocation (caller's contract).
-        unsafe {
-            self.ptr
-                .as_ptr()
-                .add(offset as usize)
-                .cast::<T>()
-                .write_unaligned(value)
-        }
+        unsafe { self.ptr.as_ptr().add(offset as usize).cast() }
+    }
+
+    /// Writes `value` at `offset`.
+    ///
+    /// # Safety
+    /// As for [`Vmctx::slot`].
+    unsafe fn write<T: Copy>(&mut self, offset: u32, value: T) {
+        // SAFETY: a slot inside the allocation (caller's contract), which
+        // `&mut self` lets us write.
+        unsafe { self.slot::<T>(offset).write_unaligned(value) }
     }
 
     /// Reads the `T` at `offset`.
     ///
     /// # Safety
-    /// As for [`Vmctx::write`], and the slot must have been written.
+    /// As for [`Vmctx::slot`], and the slot must have been written.
     unsafe fn read<T: Copy>(&self, offset: u32) -> T {
-        debug_assert!(offset as usize + size_of::<T>() <= self.layout.size());
-        // SAFETY: the slot lies inside the allocation (caller's contract).
-        unsafe {
-            self.ptr
-                .as_ptr()
-                .add(offset as usize)
-                .cast::<T>()
-                .read_unaligned()
-        }
+        // SAFETY: a written slot inside the allocation (caller's contract).
+        unsafe { self.slot::<T>(offset).read_unaligned() }
     }
 }
 
@@ -111,9 +111,10 @@ pub(crate) struct InstanceData {
 }
 
 impl InstanceData {
-    /// An instance of `module` in the store whose context is `store`, with
-    /// its header, signature ids and defined functions' references filled
-    /// in. Imports and objects are added next, in index order.
+    /// An instance of `module` in the store whose context is `store` (the
+    /// context of a [`StoreState`]), with its header, signature ids and
+    /// defined functions' references filled in. Imports and objects are
+    /// added next, in index order.
     pub(crate) fn new(module: &Module, store: *mut StoreContext) -> Result<InstanceData, String> {
         let inner = module.inner();
         let layout = inner.layout;
@@ -289,7 +290,8 @@ impl InstanceData {
     /// Runs instantiation's segment steps: evaluates every element segment,
     /// copies the active ones into their tables and drops them (and the
     /// declared ones), then copies active data segments into memory and
-    /// drops them. Stops at the first trap, keeping earlier writes.
+    /// drops them. Stops at the first trap, keeping earlier writes. These
+    /// copies cost no fuel.
     pub(crate) fn initialize(&mut self) -> Result<(), TrapCode> {
         let module = self.module.clone();
         let meta = &module.inner().metadata;
@@ -302,8 +304,9 @@ impl InstanceData {
             let i = i as u32;
             match &seg.mode {
                 ElementMode::Active { table, offset } => {
-                    let len = seg.items.len() as u64;
-                    self.table_init(*table, i, self.eval_offset(offset), 0, len)?;
+                    let dst = self.eval_offset(offset);
+                    let items = &self.elements[i as usize];
+                    self.with_table(*table, |t| t.write(dst, items, free))??;
                     self.elem_drop(i);
                 }
                 ElementMode::Declared => self.elem_drop(i),
@@ -312,9 +315,9 @@ impl InstanceData {
         }
         for (i, seg) in meta.data.iter().enumerate() {
             if let Some((_, offset)) = &seg.active {
-                let i = i as u32;
-                self.memory_init(i, self.eval_offset(offset), 0, seg.bytes.len() as u64)?;
-                self.data_drop(i);
+                let dst = self.eval_offset(offset);
+                self.with_memory(|m| m.write(dst, &seg.bytes, free))??;
+                self.data_drop(i as u32);
             }
         }
         Ok(())
@@ -359,19 +362,61 @@ impl InstanceData {
         Ok(f(unsafe { &mut *table }))
     }
 
-    /// `memory.grow`: the old size in pages, or `None`.
-    pub(crate) fn memory_grow(&self, delta: u64) -> Option<u64> {
-        self.with_memory(|m| m.grow(delta)).ok().flatten()
+    /// Runs `f` on the store's state.
+    fn with_store<R>(&self, f: impl FnOnce(&mut StoreState) -> R) -> R {
+        // SAFETY: the header always has the store slot.
+        let context = unsafe { self.vmctx.read::<*mut StoreContext>(VmctxLayout::STORE) };
+        // SAFETY: the slot holds the context of the `StoreState` of the
+        // store that owns this instance and outlives it. As in
+        // `with_memory`, nothing else refers to it while a builtin runs.
+        f(unsafe { &mut *StoreState::from_context(context) })
+    }
+
+    /// The payment for `units` of a dynamic cost priced per unit by
+    /// `price` in the module's fuel metadata: charges the store
+    /// `units * price` (saturating), or nothing if the module is not
+    /// metered.
+    fn fee(
+        &self,
+        price: fn(&FuelMetadata) -> u64,
+        units: u64,
+    ) -> impl FnOnce() -> Result<(), TrapCode> + '_ {
+        move || match &self.module.inner().metadata.fuel {
+            Some(fuel) => self.with_store(|s| s.charge(units.saturating_mul(price(fuel)))),
+            None => Ok(()),
+        }
+    }
+
+    /// The `out_of_fuel` builtin: makes sure the store has `required` fuel,
+    /// running its out-of-fuel handler if it has less (see
+    /// [`StoreState::ensure`]).
+    pub(crate) fn ensure_fuel(&self, required: u64) -> Result<(), TrapCode> {
+        self.with_store(|s| s.ensure(required))
+    }
+
+    /// The payload of a panic of the store's out-of-fuel handler during the
+    /// last failed charge, if any.
+    pub(crate) fn take_fuel_panic(&self) -> Option<Box<dyn Any + Send>> {
+        self.with_store(StoreState::take_panic)
+    }
+
+    /// `memory.grow`: pays for `delta` pages, then returns the old size in
+    /// pages, or `None` if the memory cannot grow.
+    pub(crate) fn memory_grow(&self, delta: u64) -> Result<Option<u64>, TrapCode> {
+        self.fee(|f| f.memory_page, delta)()?;
+        Ok(self.with_memory(|m| m.grow(delta)).ok().flatten())
     }
 
     /// `memory.fill`.
     pub(crate) fn memory_fill(&self, dst: u64, value: u8, len: u64) -> Result<(), TrapCode> {
-        self.with_memory(|m| m.fill(dst, value, len))?
+        let fee = self.fee(|f| f.memory_byte, len);
+        self.with_memory(|m| m.fill(dst, value, len, fee))?
     }
 
     /// `memory.copy`.
     pub(crate) fn memory_copy(&self, dst: u64, src: u64, len: u64) -> Result<(), TrapCode> {
-        self.with_memory(|m| m.copy(dst, src, len))?
+        let fee = self.fee(|f| f.memory_byte, len);
+        self.with_memory(|m| m.copy(dst, src, len, fee))?
     }
 
     /// `memory.init`: a dropped segment has length 0.
@@ -382,13 +427,14 @@ impl InstanceData {
         src: u64,
         len: u64,
     ) -> Result<(), TrapCode> {
+        let fee = self.fee(|f| f.memory_byte, len);
         let i = segment as usize;
         let bytes = match self.module.inner().metadata.data.get(i) {
             Some(seg) if !self.dropped_data[i] => &seg.bytes[..],
             _ => &[],
         };
         let src = range(src, len, bytes.len(), TrapCode::MemoryOutOfBounds)?;
-        self.with_memory(|m| m.write(dst, &bytes[src]))?
+        self.with_memory(|m| m.write(dst, &bytes[src], fee))?
     }
 
     /// `data.drop`.
@@ -398,11 +444,19 @@ impl InstanceData {
         }
     }
 
-    /// `table.grow`: the old size, or `None`.
-    pub(crate) fn table_grow(&self, table: u32, init: u64, delta: u64) -> Option<u64> {
-        self.with_table(table, |t| t.grow(delta, init))
+    /// `table.grow`: pays for `delta` elements, then returns the old size,
+    /// or `None` if the table cannot grow.
+    pub(crate) fn table_grow(
+        &self,
+        table: u32,
+        init: u64,
+        delta: u64,
+    ) -> Result<Option<u64>, TrapCode> {
+        self.fee(|f| f.table_element, delta)()?;
+        Ok(self
+            .with_table(table, |t| t.grow(delta, init))
             .ok()
-            .flatten()
+            .flatten())
     }
 
     /// `table.fill`.
@@ -413,7 +467,8 @@ impl InstanceData {
         value: u64,
         len: u64,
     ) -> Result<(), TrapCode> {
-        self.with_table(table, |t| t.fill(dst, value, len))?
+        let fee = self.fee(|f| f.table_element, len);
+        self.with_table(table, |t| t.fill(dst, value, len, fee))?
     }
 
     /// `table.copy`, within one table or between two.
@@ -425,15 +480,16 @@ impl InstanceData {
         src: u64,
         len: u64,
     ) -> Result<(), TrapCode> {
+        let fee = self.fee(|f| f.table_element, len);
         let dst_ptr = self.table_ptr(dst_table)?;
         let src_ptr = self.table_ptr(src_table)?;
         if dst_ptr == src_ptr {
-            return self.with_table(dst_table, |t| t.copy_within(dst, src, len))?;
+            return self.with_table(dst_table, |t| t.copy_within(dst, src, len, fee))?;
         }
         // SAFETY: two distinct live tables nothing else refers to (see
         // `with_table`).
         let (dst_obj, src_obj) = unsafe { (&mut *dst_ptr, &*src_ptr) };
-        dst_obj.write(dst, src_obj.slice(src, len)?)
+        dst_obj.write(dst, src_obj.slice(src, len)?, fee)
     }
 
     /// `table.init`: a dropped segment has length 0.
@@ -445,12 +501,13 @@ impl InstanceData {
         src: u64,
         len: u64,
     ) -> Result<(), TrapCode> {
+        let fee = self.fee(|f| f.table_element, len);
         let items = self
             .elements
             .get(segment as usize)
             .map_or(&[][..], |e| &e[..]);
         let src = range(src, len, items.len(), TrapCode::TableOutOfBounds)?;
-        self.with_table(table, |t| t.write(dst, &items[src]))?
+        self.with_table(table, |t| t.write(dst, &items[src], fee))?
     }
 
     /// `elem.drop`.

@@ -5,7 +5,8 @@
 //! memory, table, global, host function and instance they use, and calls
 //! into them. Traps in generated code (hardware faults at known trap sites)
 //! and traps raised by the runtime's builtins unwind back to the call that
-//! entered wasm and come back as [`Trap`] values.
+//! entered wasm and come back as [`Trap`] values. Metered modules spend
+//! their store's fuel (see [`Store::set_fuel`] and `docs/fuel.md`).
 //!
 //! This file only declares modules and the public surface; behaviour lives in
 //! the modules below. [`abi`] is the contract with generated code and is
@@ -20,6 +21,7 @@ mod bounds;
 mod builtins;
 mod call;
 pub mod capi;
+mod fuel;
 mod global;
 mod instance;
 mod link;

@@ -106,25 +106,46 @@ impl LinearMemory {
         unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.length as usize) }
     }
 
-    /// `memory.fill`.
-    pub(crate) fn fill(&mut self, dst: u64, value: u8, len: u64) -> Result<(), TrapCode> {
+    /// `memory.fill`: checks bounds, runs `pay`, then fills.
+    pub(crate) fn fill(
+        &mut self,
+        dst: u64,
+        value: u8,
+        len: u64,
+        pay: impl FnOnce() -> Result<(), TrapCode>,
+    ) -> Result<(), TrapCode> {
         let data = self.data_mut();
         let dst = range(dst, len, data.len(), TrapCode::MemoryOutOfBounds)?;
+        pay()?;
         data[dst].fill(value);
         Ok(())
     }
 
-    /// `memory.copy` within this memory (the ranges may overlap).
-    pub(crate) fn copy(&mut self, dst: u64, src: u64, len: u64) -> Result<(), TrapCode> {
+    /// `memory.copy` within this memory (the ranges may overlap): checks
+    /// bounds, runs `pay`, then copies.
+    pub(crate) fn copy(
+        &mut self,
+        dst: u64,
+        src: u64,
+        len: u64,
+        pay: impl FnOnce() -> Result<(), TrapCode>,
+    ) -> Result<(), TrapCode> {
         let data = self.data_mut();
         let src = range(src, len, data.len(), TrapCode::MemoryOutOfBounds)?;
         let dst = range(dst, len, data.len(), TrapCode::MemoryOutOfBounds)?;
+        pay()?;
         data.copy_within(src, dst.start);
         Ok(())
     }
 
-    /// Copies `bytes` to offset `dst` (`memory.init` and data segments).
-    pub(crate) fn write(&mut self, dst: u64, bytes: &[u8]) -> Result<(), TrapCode> {
+    /// Copies `bytes` to offset `dst` (`memory.init` and data segments):
+    /// checks bounds, runs `pay`, then copies.
+    pub(crate) fn write(
+        &mut self,
+        dst: u64,
+        bytes: &[u8],
+        pay: impl FnOnce() -> Result<(), TrapCode>,
+    ) -> Result<(), TrapCode> {
         let data = self.data_mut();
         let dst = range(
             dst,
@@ -132,6 +153,7 @@ impl LinearMemory {
             data.len(),
             TrapCode::MemoryOutOfBounds,
         )?;
+        pay()?;
         data[dst].copy_from_slice(bytes);
         Ok(())
     }
@@ -247,6 +269,7 @@ fn remap(base: *mut u8, old_len: usize, new_len: usize) -> Option<*mut u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bounds::free;
 
     fn ty(min: u64, max: Option<u64>) -> MemoryType {
         MemoryType {
@@ -316,17 +339,17 @@ mod tests {
         for mode in MODES {
             let mut m = LinearMemory::new(ty(1, None), mode).unwrap();
             let oob = Err(TrapCode::MemoryOutOfBounds);
-            assert_eq!(m.write(65534, &[1, 2]), Ok(()));
-            assert_eq!(m.write(65535, &[1, 2]), oob);
-            assert_eq!(m.write(65536, &[]), Ok(()));
-            assert_eq!(m.write(65537, &[]), oob);
-            assert_eq!(m.fill(10, 9, 4), Ok(()));
-            assert_eq!(m.fill(65536, 9, 0), Ok(()));
-            assert_eq!(m.fill(65530, 9, 7), oob);
-            assert_eq!(m.copy(11, 10, 4), Ok(()));
+            assert_eq!(m.write(65534, &[1, 2], free), Ok(()));
+            assert_eq!(m.write(65535, &[1, 2], free), oob);
+            assert_eq!(m.write(65536, &[], free), Ok(()));
+            assert_eq!(m.write(65537, &[], free), oob);
+            assert_eq!(m.fill(10, 9, 4, free), Ok(()));
+            assert_eq!(m.fill(65536, 9, 0, free), Ok(()));
+            assert_eq!(m.fill(65530, 9, 7, free), oob);
+            assert_eq!(m.copy(11, 10, 4, free), Ok(()));
             assert_eq!(&m.data()[10..15], &[9, 9, 9, 9, 9]);
-            assert_eq!(m.copy(0, 65535, 2), oob);
-            assert_eq!(m.copy(65536, 0, 0), Ok(()));
+            assert_eq!(m.copy(0, 65535, 2, free), oob);
+            assert_eq!(m.copy(65536, 0, 0, free), Ok(()));
             assert_eq!(m.data()[65534..], [1, 2]);
         }
     }

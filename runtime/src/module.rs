@@ -4,11 +4,13 @@
 //! can be mapped back to a trap site.
 //!
 //! A [`Module`] is immutable and shared (`Arc`) by every store and instance
-//! using it. This file must not instantiate anything or run code.
+//! using it. This file also gives [`ModuleMetadata`] its empty starting
+//! point for building metadata field by field. It must not instantiate
+//! anything or run code.
 
 use crate::abi::{
-    EntryTrampoline, ImportKind, ModuleDescriptor, ModuleMetadata, TrapCode, VmctxLayout,
-    ABI_VERSION, DESCRIPTOR_MAGIC,
+    BoundsChecks, EntryTrampoline, ImportKind, ModuleDescriptor, ModuleMetadata, TrapCode,
+    VmctxLayout, ABI_VERSION, DESCRIPTOR_MAGIC,
 };
 use crate::sigs;
 use crate::validate::{validate, Invalid};
@@ -41,6 +43,31 @@ pub enum ModuleError {
     /// The module uses something this runtime does not support.
     #[error("unsupported module: {0}")]
     Unsupported(String),
+}
+
+impl ModuleMetadata {
+    /// The metadata of a module named `name`, compiled with `bounds_checks`,
+    /// that has no types, imports, functions, objects, exports, segments,
+    /// start function or metering: the starting point for building metadata
+    /// field by field (`ModuleMetadata { types, ..ModuleMetadata::empty(..) }`).
+    pub fn empty(name: &str, bounds_checks: BoundsChecks) -> ModuleMetadata {
+        ModuleMetadata {
+            name: name.into(),
+            bounds_checks,
+            types: vec![],
+            imports: vec![],
+            functions: vec![],
+            tables: vec![],
+            memories: vec![],
+            globals: vec![],
+            exports: vec![],
+            start: None,
+            elements: vec![],
+            data: vec![],
+            function_names: vec![],
+            fuel: None,
+        }
+    }
 }
 
 /// A loaded compiled module, cheap to clone.
@@ -259,19 +286,16 @@ unsafe fn code_pointers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::abi::{BoundsChecks, FuncType, FunctionInfo, TrapSite, ValRaw};
+    use crate::abi::{FuncType, FunctionInfo, TrapSite, ValRaw};
 
     unsafe extern "C" fn trampoline(_: *mut u8, _: *const u8, _: *mut ValRaw) {}
 
     fn metadata() -> ModuleMetadata {
         ModuleMetadata {
-            name: "m".into(),
-            bounds_checks: BoundsChecks::Explicit,
             types: vec![FuncType {
                 params: vec![],
                 results: vec![],
             }],
-            imports: vec![],
             functions: vec![
                 FunctionInfo {
                     type_index: 0,
@@ -296,14 +320,7 @@ mod tests {
                     }],
                 },
             ],
-            tables: vec![],
-            memories: vec![],
-            globals: vec![],
-            exports: vec![],
-            start: None,
-            elements: vec![],
-            data: vec![],
-            function_names: vec![],
+            ..ModuleMetadata::empty("m", BoundsChecks::Explicit)
         }
     }
 

@@ -1,7 +1,7 @@
 //! The [`Store`]: owner of every instance, memory, table, global and host
 //! function, the handles that name them, instantiation (import checking,
-//! object creation, segment initialization, start function) and calls from
-//! the host.
+//! object creation, segment initialization, start function), calls from
+//! the host, and the fuel API over the store's one fuel budget.
 //!
 //! Objects live in stable heap allocations because generated code and the
 //! builtins reach them through raw pointers; the store never holds a
@@ -14,6 +14,7 @@ use crate::abi::{
     ValType,
 };
 use crate::call::{self, CallError, HostFunc, HostImport, WasmEntry};
+use crate::fuel::StoreState;
 use crate::global::GlobalObj;
 use crate::instance::{InstanceData, InstantiateError};
 use crate::link;
@@ -126,7 +127,7 @@ impl<T> Drop for Pinned<T> {
 /// refused (or read as empty) by every other store.
 pub struct Store {
     id: u64,
-    ctx: Pinned<StoreContext>,
+    state: Pinned<StoreState>,
     refs: Pinned<FuncRefSet>,
     max_stack: usize,
     modules: Vec<Module>,
@@ -151,11 +152,11 @@ fn push<T>(list: &mut Vec<Pinned<T>>, value: T) -> u32 {
 }
 
 impl Store {
-    /// An empty store with a 1 MiB stack budget.
+    /// An empty store with a 1 MiB stack budget and no fuel.
     pub fn new() -> Store {
         Store {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
-            ctx: Pinned::new(StoreContext::default()),
+            state: Pinned::new(StoreState::default()),
             refs: Pinned::new(FuncRefSet::default()),
             max_stack: DEFAULT_MAX_STACK,
             modules: Vec::new(),
@@ -172,6 +173,48 @@ impl Store {
     /// beyond that it traps with [`TrapCode::StackOverflow`].
     pub fn set_max_stack(&mut self, bytes: usize) {
         self.max_stack = bytes;
+    }
+
+    /// The context generated code of this store's instances reads.
+    fn context(&self) -> *mut StoreContext {
+        StoreState::context(self.state.ptr())
+    }
+
+    /// Sets the remaining fuel to `fuel`. Fuel consumed so far stays
+    /// counted by [`Store::fuel_consumed`].
+    pub fn set_fuel(&mut self, fuel: u64) {
+        self.state.get_mut().set(fuel);
+    }
+
+    /// Adds `fuel` to the remaining fuel, saturating at `u64::MAX`.
+    pub fn add_fuel(&mut self, fuel: u64) {
+        self.state.get_mut().add(fuel);
+    }
+
+    /// The remaining fuel. A new store has none.
+    pub fn fuel_remaining(&self) -> u64 {
+        self.state.get().remaining()
+    }
+
+    /// The fuel charged since the store was created, by every instance and
+    /// call. Setting or adding fuel (here or in the out-of-fuel handler)
+    /// does not change it.
+    pub fn fuel_consumed(&self) -> u64 {
+        self.state.get().consumed()
+    }
+
+    /// Sets the handler metered code runs when the store has less fuel
+    /// than the next charge: called with `(required, remaining)`, it returns
+    /// the fuel to add, or `None` to stop. If the store then has at least
+    /// `required`, execution resumes; otherwise the call traps with
+    /// [`TrapCode::OutOfFuel`] and nothing is charged. The default handler
+    /// always stops. A panic of the handler propagates out of the call that
+    /// ran it.
+    pub fn set_out_of_fuel_handler(
+        &mut self,
+        handler: impl FnMut(u64, u64) -> Option<u64> + 'static,
+    ) {
+        self.state.get_mut().set_handler(Box::new(handler));
     }
 
     fn handle(&self, index: u32) -> Handle {
@@ -194,12 +237,17 @@ impl Store {
     /// memories and tables are created, element and data segments run in
     /// order and the start function is called. Writes made by segments
     /// before a trap stay visible through imported objects.
+    ///
+    /// A store runs metered modules or unmetered ones, never both: the
+    /// first instance decides, and a module of the other kind is refused
+    /// with a link error. A metered start function spends the store's fuel.
     pub fn instantiate(
         &mut self,
         module: &Module,
         imports: &[Extern],
     ) -> Result<Instance, InstantiateError> {
         let meta = &module.inner().metadata;
+        self.check_metering(module)?;
         if imports.len() != meta.imports.len() {
             return Err(InstantiateError::Link(format!(
                 "unknown import: the module has {} imports, {} given",
@@ -217,7 +265,7 @@ impl Store {
             })
             .collect::<Result<Vec<Resolved>, InstantiateError>>()?;
         let mut data =
-            InstanceData::new(module, self.ctx.ptr()).map_err(InstantiateError::Resource)?;
+            InstanceData::new(module, self.context()).map_err(InstantiateError::Resource)?;
         for resolved in resolved {
             match resolved {
                 Resolved::Func(f, funcref) => data.push_func(f, funcref),
@@ -274,6 +322,26 @@ impl Store {
             })?;
         }
         Ok(Instance(self.handle(index)))
+    }
+
+    /// Refuses `module` if the store already has an instance whose module
+    /// is metered when `module` is not, or the other way round.
+    fn check_metering(&self, module: &Module) -> Result<(), InstantiateError> {
+        let metered = module.metadata().fuel.is_some();
+        let Some(first) = self.instances.first() else {
+            return Ok(());
+        };
+        if first.get().module().metadata().fuel.is_some() == metered {
+            return Ok(());
+        }
+        let kind = |metered: bool| if metered { "metered" } else { "unmetered" };
+        Err(InstantiateError::Link(format!(
+            "cannot instantiate {} module {:?} in a store that runs {} modules: \
+             metered and unmetered modules cannot share a store",
+            kind(metered),
+            module.metadata().name,
+            kind(!metered)
+        )))
     }
 
     /// Checks that `ext` may satisfy an import of `kind` by `module`, and
@@ -340,7 +408,7 @@ impl Store {
         let host = &self.host_funcs[h as usize];
         let sig_id = host.get().sig_id();
         let import = HostImport::new(
-            self.ctx.ptr(),
+            self.context(),
             host.ptr(),
             self.refs.ptr(),
             module.clone(),
@@ -467,11 +535,11 @@ impl Store {
             code: inner.functions[defined as usize],
         };
         // SAFETY: `entry` is defined function `index` of a live instance of
-        // a module in `self.modules`, whose context is `self.ctx`; `values`
+        // a module in `self.modules`, whose context is `self.context()`; `values`
         // is sized and filled for its type by the callers.
         unsafe {
             call::invoke(
-                self.ctx.ptr(),
+                self.context(),
                 &self.modules,
                 self.max_stack,
                 &entry,

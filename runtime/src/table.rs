@@ -99,30 +99,52 @@ impl TableObj {
     }
 
     /// Copies `items` to index `dst` (`table.init`, element segments, and
-    /// `table.copy` between two tables).
-    pub(crate) fn write(&mut self, dst: u64, items: &[u64]) -> Result<(), TrapCode> {
+    /// `table.copy` between two tables): checks bounds, runs `pay`, then
+    /// copies.
+    pub(crate) fn write(
+        &mut self,
+        dst: u64,
+        items: &[u64],
+        pay: impl FnOnce() -> Result<(), TrapCode>,
+    ) -> Result<(), TrapCode> {
         let r = range(
             dst,
             items.len() as u64,
             self.elements.len(),
             TrapCode::TableOutOfBounds,
         )?;
+        pay()?;
         self.elements[r].copy_from_slice(items);
         Ok(())
     }
 
-    /// `table.fill`.
-    pub(crate) fn fill(&mut self, dst: u64, value: u64, len: u64) -> Result<(), TrapCode> {
+    /// `table.fill`: checks bounds, runs `pay`, then fills.
+    pub(crate) fn fill(
+        &mut self,
+        dst: u64,
+        value: u64,
+        len: u64,
+        pay: impl FnOnce() -> Result<(), TrapCode>,
+    ) -> Result<(), TrapCode> {
         let r = range(dst, len, self.elements.len(), TrapCode::TableOutOfBounds)?;
+        pay()?;
         self.elements[r].fill(value);
         Ok(())
     }
 
-    /// `table.copy` within this table (the ranges may overlap).
-    pub(crate) fn copy_within(&mut self, dst: u64, src: u64, len: u64) -> Result<(), TrapCode> {
+    /// `table.copy` within this table (the ranges may overlap): checks
+    /// bounds, runs `pay`, then copies.
+    pub(crate) fn copy_within(
+        &mut self,
+        dst: u64,
+        src: u64,
+        len: u64,
+        pay: impl FnOnce() -> Result<(), TrapCode>,
+    ) -> Result<(), TrapCode> {
         let size = self.elements.len();
         let src = range(src, len, size, TrapCode::TableOutOfBounds)?;
         let dst = range(dst, len, size, TrapCode::TableOutOfBounds)?;
+        pay()?;
         self.elements.copy_within(src, dst.start);
         Ok(())
     }
@@ -131,6 +153,7 @@ impl TableObj {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bounds::free;
 
     fn ty(min: u64, max: Option<u64>) -> TableType {
         TableType {
@@ -177,17 +200,34 @@ mod tests {
     fn bulk_operations_check_bounds() {
         let oob = Err(TrapCode::TableOutOfBounds);
         let mut t = TableObj::new(ty(4, None), 0).unwrap();
-        assert_eq!(t.write(2, &[1, 2]), Ok(()));
-        assert_eq!(t.write(3, &[1, 2]), oob);
-        assert_eq!(t.write(4, &[]), Ok(()));
-        assert_eq!(t.write(5, &[]), oob);
-        assert_eq!(t.fill(0, 7, 2), Ok(()));
-        assert_eq!(t.fill(4, 7, 0), Ok(()));
-        assert_eq!(t.fill(3, 7, 2), oob);
-        assert_eq!(t.copy_within(1, 0, 3), Ok(()));
+        assert_eq!(t.write(2, &[1, 2], free), Ok(()));
+        assert_eq!(t.write(3, &[1, 2], free), oob);
+        assert_eq!(t.write(4, &[], free), Ok(()));
+        assert_eq!(t.write(5, &[], free), oob);
+        assert_eq!(t.fill(0, 7, 2, free), Ok(()));
+        assert_eq!(t.fill(4, 7, 0, free), Ok(()));
+        assert_eq!(t.fill(3, 7, 2, free), oob);
+        assert_eq!(t.copy_within(1, 0, 3, free), Ok(()));
         assert_eq!(t.slice(0, 4), Ok(&[7, 7, 7, 1][..]));
-        assert_eq!(t.copy_within(0, 2, 3), oob);
+        assert_eq!(t.copy_within(0, 2, 3, free), oob);
         assert_eq!(t.slice(4, 0), Ok(&[][..]));
         assert_eq!(t.slice(4, 1), Err(TrapCode::TableOutOfBounds));
+    }
+
+    #[test]
+    fn bulk_operations_pay_after_checks_and_before_acting() {
+        let mut t = TableObj::new(ty(4, None), 0).unwrap();
+        let unpaid = || -> Result<(), TrapCode> { panic!("out of bounds, so never paid") };
+        let oob = Err(TrapCode::TableOutOfBounds);
+        assert_eq!(t.write(3, &[1, 2], unpaid), oob);
+        assert_eq!(t.fill(3, 7, 2, unpaid), oob);
+        assert_eq!(t.copy_within(0, 2, 3, unpaid), oob);
+        let refuse = || Err(TrapCode::OutOfFuel);
+        let refused = Err(TrapCode::OutOfFuel);
+        assert_eq!(t.write(0, &[1, 2], refuse), refused);
+        assert_eq!(t.fill(0, 7, 2, refuse), refused);
+        assert_eq!(t.write(0, &[1, 2], free), Ok(()));
+        assert_eq!(t.copy_within(2, 0, 2, refuse), refused);
+        assert_eq!(t.slice(0, 4), Ok(&[1, 2, 0, 0][..]));
     }
 }

@@ -217,23 +217,21 @@ mod tests {
     #[test]
     fn check_vals_reports_mismatches() {
         let refs = FuncRefSet::default();
-        let types = [ValType::I32, ValType::FuncRef];
-        assert!(check_vals(
-            &types,
-            &[Val::I32(1), Val::FuncRef(None)],
-            &refs,
-            "arguments"
-        )
-        .is_ok());
-        assert!(check_vals(&types, &[Val::I32(1)], &refs, "arguments").is_err());
-        assert!(check_vals(
-            &types,
-            &[Val::I64(1), Val::FuncRef(None)],
-            &refs,
-            "arguments"
-        )
-        .is_err());
+        let check =
+            |vals: &[Val]| check_vals(&[ValType::I32, ValType::FuncRef], vals, &refs, "arguments");
+        assert_eq!(check(&[Val::I32(1), Val::FuncRef(None)]), Ok(()));
+        assert_eq!(
+            check(&[Val::I32(1)]),
+            Err("expected 2 arguments, got 1".into())
+        );
+        assert_eq!(
+            check(&[Val::I64(1), Val::FuncRef(None)]),
+            Err("arguments[0] has type I64, expected I32".into())
+        );
         let foreign = Val::FuncRef(FuncAddr::from_bits(64));
-        assert!(check_vals(&types, &[Val::I32(1), foreign], &refs, "arguments").is_err());
+        assert_eq!(
+            check(&[Val::I32(1), foreign]),
+            Err("arguments[1] is a function reference from another store".into())
+        );
     }
 }

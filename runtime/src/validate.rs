@@ -244,10 +244,10 @@ mod tests {
         MemoryType, RefType, TrapCode, TrapSite,
     };
 
-    fn empty() -> ModuleMetadata {
+    /// A small consistent module: one type, an imported global, a function
+    /// with a trap site, a memory and a start function.
+    fn consistent() -> ModuleMetadata {
         ModuleMetadata {
-            name: "m".into(),
-            bounds_checks: BoundsChecks::Guard,
             types: vec![FuncType {
                 params: vec![],
                 results: vec![],
@@ -268,17 +268,26 @@ mod tests {
                     code: TrapCode::Unreachable,
                 }],
             }],
-            tables: vec![],
             memories: vec![MemoryType {
                 limits: Limits { min: 1, max: None },
             }],
-            globals: vec![],
-            exports: vec![],
             start: Some(0),
-            elements: vec![],
-            data: vec![],
-            function_names: vec![],
+            ..ModuleMetadata::empty("m", BoundsChecks::Guard)
         }
+    }
+
+    /// `meta` with one more global definition.
+    fn with_global(
+        mut meta: ModuleMetadata,
+        content: ValType,
+        mutable: bool,
+        init: ConstExpr,
+    ) -> ModuleMetadata {
+        meta.globals.push(GlobalDefinition {
+            ty: GlobalType { content, mutable },
+            init,
+        });
+        meta
     }
 
     fn rejected(meta: &ModuleMetadata) -> bool {
@@ -286,15 +295,9 @@ mod tests {
     }
 
     #[test]
-    fn accepts_a_consistent_module() {
-        let mut meta = empty();
-        meta.globals.push(GlobalDefinition {
-            ty: GlobalType {
-                content: ValType::I32,
-                mutable: true,
-            },
-            init: ConstExpr::GlobalGet(0),
-        });
+    fn accepts_consistent_modules() {
+        assert!(validate(&ModuleMetadata::empty("e", BoundsChecks::Explicit)).is_ok());
+        let mut meta = with_global(consistent(), ValType::I32, true, ConstExpr::GlobalGet(0));
         meta.data.push(DataSegment {
             active: Some((0, ConstExpr::GlobalGet(1))),
             bytes: vec![1],
@@ -304,11 +307,11 @@ mod tests {
 
     #[test]
     fn rejects_missing_indices() {
-        let mut meta = empty();
+        let mut meta = consistent();
         meta.functions[0].type_index = 1;
         assert!(rejected(&meta));
 
-        let mut meta = empty();
+        let mut meta = consistent();
         meta.exports.push(Export {
             name: "t".into(),
             kind: ExportKind::Table,
@@ -316,11 +319,11 @@ mod tests {
         });
         assert!(rejected(&meta));
 
-        let mut meta = empty();
+        let mut meta = consistent();
         meta.start = Some(1);
         assert!(rejected(&meta));
 
-        let mut meta = empty();
+        let mut meta = consistent();
         meta.elements.push(ElementSegment {
             mode: ElementMode::Passive,
             element: RefType::FuncRef,
@@ -331,27 +334,13 @@ mod tests {
 
     #[test]
     fn rejects_ill_typed_constants() {
-        let mut meta = empty();
-        meta.globals.push(GlobalDefinition {
-            ty: GlobalType {
-                content: ValType::FuncRef,
-                mutable: false,
-            },
-            init: ConstExpr::I32(4),
-        });
+        let meta = with_global(consistent(), ValType::FuncRef, false, ConstExpr::I32(4));
         assert!(rejected(&meta));
 
-        let mut meta = empty();
-        meta.globals.push(GlobalDefinition {
-            ty: GlobalType {
-                content: ValType::I32,
-                mutable: false,
-            },
-            init: ConstExpr::GlobalGet(1),
-        });
+        let meta = with_global(consistent(), ValType::I32, false, ConstExpr::GlobalGet(1));
         assert!(rejected(&meta), "a global may only read earlier globals");
 
-        let mut meta = empty();
+        let mut meta = consistent();
         meta.data.push(DataSegment {
             active: Some((0, ConstExpr::I64(0))),
             bytes: vec![],
@@ -361,11 +350,11 @@ mod tests {
 
     #[test]
     fn rejects_bad_trap_tables_and_limits() {
-        let mut meta = empty();
+        let mut meta = consistent();
         meta.functions[0].traps[0].offset = 8;
         assert!(rejected(&meta));
 
-        let mut meta = empty();
+        let mut meta = consistent();
         meta.memories[0].limits = Limits {
             min: 2,
             max: Some(1),
@@ -375,11 +364,11 @@ mod tests {
 
     #[test]
     fn refuses_unsupported_features() {
-        let mut meta = empty();
+        let mut meta = consistent();
         meta.types[0].params.push(ValType::V128);
         assert!(matches!(validate(&meta), Err(Invalid::Unsupported(_))));
 
-        let mut meta = empty();
+        let mut meta = consistent();
         meta.memories.push(meta.memories[0]);
         assert!(matches!(validate(&meta), Err(Invalid::Unsupported(_))));
     }

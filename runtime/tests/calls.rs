@@ -7,12 +7,12 @@
 mod support;
 
 use fuelc_runtime::abi::{
-    ConstExpr, DataSegment, ElementMode, ElementSegment, Export, ExportKind, FuncRef,
+    BoundsChecks, ConstExpr, DataSegment, ElementMode, ElementSegment, Export, ExportKind, FuncRef,
     GlobalDefinition, Import, ImportKind, TableDefinition,
 };
 use fuelc_runtime::{
-    CallError, Extern, GlobalType, InstantiateError, Limits, MemoryType, Module, RefType, Store,
-    TableType, Trap, TrapCode, Val, ValType,
+    CallError, Extern, GlobalType, Instance, InstantiateError, Limits, Memory, MemoryType, Module,
+    RefType, Store, Table, TableType, TrapCode, Val, ValType,
 };
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
@@ -66,7 +66,7 @@ extern "C" fn recurse(vmctx: *mut u8, n: i32) -> i32 {
     r + 1
 }
 
-fn basic_module(bounds_checks: fuelc_runtime::abi::BoundsChecks) -> Module {
+fn basic_module(bounds_checks: BoundsChecks) -> Module {
     use ExportKind::*;
     let (load_far, fault) = load_far_code();
     let mut meta = metadata("basic");
@@ -108,30 +108,16 @@ fn basic_module(bounds_checks: fuelc_runtime::abi::BoundsChecks) -> Module {
     )
 }
 
-fn call(
-    store: &mut Store,
-    instance: fuelc_runtime::Instance,
-    name: &str,
-    args: &[Val],
-) -> Result<Vec<Val>, CallError> {
-    let Some(Extern::Func(f)) = store.export(instance, name) else {
-        panic!("no function {name}");
-    };
-    store.call(f, args)
-}
-
-fn trap(code: TrapCode, function: &str) -> CallError {
-    CallError::Trap(Trap {
-        code,
-        function: function.into(),
-    })
+/// A new store with an instance of [`basic_module`] compiled for `mode`.
+fn basic_instance(mode: BoundsChecks) -> (Store, Instance) {
+    let mut store = Store::new();
+    let instance = store.instantiate(&basic_module(mode), &[]).unwrap();
+    (store, instance)
 }
 
 #[test]
 fn calls_return_results() {
-    let module = basic_module(fuelc_runtime::abi::BoundsChecks::Guard);
-    let mut store = Store::new();
-    let instance = store.instantiate(&module, &[]).unwrap();
+    let (mut store, instance) = basic_instance(BoundsChecks::Guard);
     assert_eq!(
         call(&mut store, instance, "answer", &[]),
         Ok(vec![Val::I32(42)])
@@ -152,9 +138,7 @@ fn calls_return_results() {
 
 #[test]
 fn arguments_are_checked() {
-    let module = basic_module(fuelc_runtime::abi::BoundsChecks::Guard);
-    let mut store = Store::new();
-    let instance = store.instantiate(&module, &[]).unwrap();
+    let (mut store, instance) = basic_instance(BoundsChecks::Guard);
     for args in [&[Val::I32(1)][..], &[Val::I64(1), Val::I64(2)], &[]] {
         assert!(matches!(
             call(&mut store, instance, "add", args),
@@ -173,9 +157,7 @@ fn arguments_are_checked() {
 
 #[test]
 fn hardware_traps_unwind_and_name_the_function() {
-    let module = basic_module(fuelc_runtime::abi::BoundsChecks::Guard);
-    let mut store = Store::new();
-    let instance = store.instantiate(&module, &[]).unwrap();
+    let (mut store, instance) = basic_instance(BoundsChecks::Guard);
     for _ in 0..3 {
         assert_eq!(
             call(&mut store, instance, "boom", &[]),
@@ -198,9 +180,7 @@ fn hardware_traps_unwind_and_name_the_function() {
 
 #[test]
 fn builtins_trap_and_grow_memory() {
-    let module = basic_module(fuelc_runtime::abi::BoundsChecks::Explicit);
-    let mut store = Store::new();
-    let instance = store.instantiate(&module, &[]).unwrap();
+    let (mut store, instance) = basic_instance(BoundsChecks::Explicit);
     assert_eq!(
         call(&mut store, instance, "fill_oob", &[]),
         Err(trap(TrapCode::MemoryOutOfBounds, "fill_oob"))
@@ -227,9 +207,7 @@ fn builtins_trap_and_grow_memory() {
 
 #[test]
 fn runaway_recursion_hits_the_stack_limit() {
-    let module = basic_module(fuelc_runtime::abi::BoundsChecks::Guard);
-    let mut store = Store::new();
-    let instance = store.instantiate(&module, &[]).unwrap();
+    let (mut store, instance) = basic_instance(BoundsChecks::Guard);
     for max in [64 * 1024, 1 << 20] {
         store.set_max_stack(max);
         assert_eq!(
@@ -241,7 +219,7 @@ fn runaway_recursion_hits_the_stack_limit() {
 
 #[test]
 fn traps_stay_on_their_thread() {
-    let module = basic_module(fuelc_runtime::abi::BoundsChecks::Guard);
+    let module = basic_module(BoundsChecks::Guard);
     let threads: Vec<_> = (0..4)
         .map(|_| {
             let module = module.clone();
@@ -289,6 +267,16 @@ fn importer_module() -> Module {
     load(&meta, vec![call_double as *const u8])
 }
 
+/// An instance of [`importer_module`] in `store`, importing `double`.
+fn importer_instance(store: &mut Store, double: Extern) -> Instance {
+    store.instantiate(&importer_module(), &[double]).unwrap()
+}
+
+/// Calls `call_double(x)` of an importer instance.
+fn call_double_of(store: &mut Store, instance: Instance, x: i32) -> Result<Vec<Val>, CallError> {
+    call(store, instance, "call_double", &[Val::I32(x)])
+}
+
 fn i32_to_i32() -> fuelc_runtime::FuncType {
     types()[T_I32_I32 as usize].clone()
 }
@@ -300,11 +288,9 @@ fn wasm_calls_host_functions() {
         [Val::I32(x)] => Ok(vec![Val::I32(x * 2)]),
         _ => Err("bad arguments".into()),
     });
-    let instance = store
-        .instantiate(&importer_module(), &[Extern::Func(double)])
-        .unwrap();
+    let instance = importer_instance(&mut store, Extern::Func(double));
     assert_eq!(
-        call(&mut store, instance, "call_double", &[Val::I32(5)]),
+        call_double_of(&mut store, instance, 5),
         Ok(vec![Val::I32(11)])
     );
     let Some(Extern::Func(reexported)) = store.export(instance, "double") else {
@@ -323,11 +309,9 @@ fn host_errors_and_bad_results_trap() {
     let failing = store.new_host_func(i32_to_i32(), |_| Err("no".into()));
     let wrong = store.new_host_func(i32_to_i32(), |_| Ok(vec![Val::I64(1)]));
     for f in [failing, wrong] {
-        let instance = store
-            .instantiate(&importer_module(), &[Extern::Func(f)])
-            .unwrap();
+        let instance = importer_instance(&mut store, Extern::Func(f));
         assert_eq!(
-            call(&mut store, instance, "call_double", &[Val::I32(1)]),
+            call_double_of(&mut store, instance, 1),
             Err(trap(TrapCode::HostError, "double"))
         );
     }
@@ -344,45 +328,37 @@ fn host_panics_propagate_through_wasm() {
         }
         Ok(args.to_vec())
     });
-    let instance = store
-        .instantiate(&importer_module(), &[Extern::Func(double)])
-        .unwrap();
+    let instance = importer_instance(&mut store, Extern::Func(double));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        call(&mut store, instance, "call_double", &[Val::I32(1)])
+        call_double_of(&mut store, instance, 1)
     }));
     let payload = result.unwrap_err();
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"host panic"));
     armed.set(false);
     assert_eq!(
-        call(&mut store, instance, "call_double", &[Val::I32(1)]),
+        call_double_of(&mut store, instance, 1),
         Ok(vec![Val::I32(2)])
     );
 }
 
 #[test]
 fn wasm_functions_satisfy_imports() {
-    let mut store = Store::new();
-    let basic = store
-        .instantiate(&basic_module(fuelc_runtime::abi::BoundsChecks::Guard), &[])
-        .unwrap();
+    let (mut store, basic) = basic_instance(BoundsChecks::Guard);
     let Some(grow_func @ Extern::Func(_)) = store.export(basic, "grow") else {
         panic!()
     };
-    let instance = store.instantiate(&importer_module(), &[grow_func]).unwrap();
+    let instance = importer_instance(&mut store, grow_func);
     // grow(0) returns the current size (1 page), plus one.
     assert_eq!(
-        call(&mut store, instance, "call_double", &[Val::I32(0)]),
+        call_double_of(&mut store, instance, 0),
         Ok(vec![Val::I32(2)])
     );
 }
 
 #[test]
 fn nested_stores_unwind_to_the_right_call() {
-    let inner = Rc::new(RefCell::new(Store::new()));
-    let basic = inner
-        .borrow_mut()
-        .instantiate(&basic_module(fuelc_runtime::abi::BoundsChecks::Guard), &[])
-        .unwrap();
+    let (inner, basic) = basic_instance(BoundsChecks::Guard);
+    let inner = Rc::new(RefCell::new(inner));
     let mut outer = Store::new();
     let inner_store = inner.clone();
     let double = outer.new_host_func(i32_to_i32(), move |args| {
@@ -391,11 +367,9 @@ fn nested_stores_unwind_to_the_right_call() {
         assert!(call(&mut store, basic, "recurse", &[Val::I32(0)]).is_err());
         Ok(args.to_vec())
     });
-    let instance = outer
-        .instantiate(&importer_module(), &[Extern::Func(double)])
-        .unwrap();
+    let instance = importer_instance(&mut outer, Extern::Func(double));
     assert_eq!(
-        call(&mut outer, instance, "call_double", &[Val::I32(3)]),
+        call_double_of(&mut outer, instance, 3),
         Ok(vec![Val::I32(4)])
     );
 }
@@ -545,17 +519,27 @@ fn table_type(min: u64) -> TableType {
     }
 }
 
+/// Creates a memory of 1 page and a table of `table_min` null funcrefs in
+/// `store` and instantiates [`segments_module`] with them.
+fn instantiate_segments(
+    store: &mut Store,
+    out_of_bounds: bool,
+    table_min: u64,
+) -> (Memory, Table, Result<Instance, InstantiateError>) {
+    let memory = store.new_memory(memory_type(1, None)).unwrap();
+    let table = store
+        .new_table(table_type(table_min), Val::FuncRef(None))
+        .unwrap();
+    let imports = [Extern::Memory(memory), Extern::Table(table)];
+    let result = store.instantiate(&segments_module(out_of_bounds), &imports);
+    (memory, table, result)
+}
+
 #[test]
 fn instantiation_runs_segments_and_start() {
     let mut store = Store::new();
-    let memory = store.new_memory(memory_type(1, None)).unwrap();
-    let table = store.new_table(table_type(2), Val::FuncRef(None)).unwrap();
-    let instance = store
-        .instantiate(
-            &segments_module(false),
-            &[Extern::Memory(memory), Extern::Table(table)],
-        )
-        .unwrap();
+    let (memory, table, instance) = instantiate_segments(&mut store, false, 2);
+    let instance = instance.unwrap();
     assert_eq!(&store.memory_data(memory)[10..13], &[1, 2, 3]);
     assert_eq!(store.memory_data(memory)[100], 0xaa);
     assert_eq!(
@@ -597,12 +581,7 @@ fn instantiation_runs_segments_and_start() {
 #[test]
 fn failed_instantiation_keeps_earlier_writes() {
     let mut store = Store::new();
-    let memory = store.new_memory(memory_type(1, None)).unwrap();
-    let table = store.new_table(table_type(2), Val::FuncRef(None)).unwrap();
-    let result = store.instantiate(
-        &segments_module(true),
-        &[Extern::Memory(memory), Extern::Table(table)],
-    );
+    let (memory, _, result) = instantiate_segments(&mut store, true, 2);
     match result {
         Err(InstantiateError::Trap(t)) => assert_eq!(t.code, TrapCode::MemoryOutOfBounds),
         other => panic!("{:?}", other.map(|_| ())),
@@ -619,18 +598,11 @@ fn failed_instantiation_keeps_earlier_writes() {
 #[test]
 fn import_limits_use_current_sizes() {
     let mut store = Store::new();
-    let memory = store.new_memory(memory_type(1, None)).unwrap();
-    let small = store.new_table(table_type(1), Val::FuncRef(None)).unwrap();
-    let result = store.instantiate(
-        &segments_module(false),
-        &[Extern::Memory(memory), Extern::Table(small)],
-    );
+    // One table element, where the import asks for at least two.
+    let (_, _, result) = instantiate_segments(&mut store, false, 1);
     assert!(matches!(result, Err(InstantiateError::Link(_))));
     let explicit = store
-        .instantiate(
-            &basic_module(fuelc_runtime::abi::BoundsChecks::Explicit),
-            &[],
-        )
+        .instantiate(&basic_module(BoundsChecks::Explicit), &[])
         .unwrap();
     let Some(unguarded) = store.export(explicit, "mem") else {
         panic!()

@@ -22,7 +22,13 @@ use crate::OptLevel;
 pub const SUPPORTED_TARGETS: &[&str] = &["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
 
 /// Builds the Cranelift ISA for `triple`.
-pub fn build_isa(triple: &Triple, opt_level: OptLevel) -> Result<Arc<dyn TargetIsa>, CompileError> {
+///
+/// `metered` reserves the pinned register for the fuel counter.
+pub fn build_isa(
+    triple: &Triple,
+    opt_level: OptLevel,
+    metered: bool,
+) -> Result<Arc<dyn TargetIsa>, CompileError> {
     let supported = matches!(
         triple.architecture,
         Architecture::X86_64 | Architecture::Aarch64(_)
@@ -47,6 +53,7 @@ pub fn build_isa(triple: &Triple, opt_level: OptLevel) -> Result<Arc<dyn TargetI
         ("preserve_frame_pointers", "true"),
         ("enable_multi_ret_implicit_sret", "true"),
         ("unwind_info", "false"),
+        ("enable_pinned_reg", if metered { "true" } else { "false" }),
         (
             "enable_verifier",
             if cfg!(debug_assertions) {

@@ -16,7 +16,7 @@ use cranelift_codegen::ir::{
     UserExternalName, UserFuncName, Value,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use fuelc_runtime::abi::{Builtin, FuncType, VmctxLayout, VAL_RAW_SIZE};
+use fuelc_runtime::abi::{store_offsets, Builtin, FuncType, VmctxLayout, VAL_RAW_SIZE};
 
 use crate::translate::{clif_type, ModuleEnv};
 
@@ -51,6 +51,42 @@ fn store_values(builder: &mut FunctionBuilder<'_>, results: &[Value], values: Va
     }
 }
 
+fn store_context(builder: &mut FunctionBuilder<'_>, vmctx: Value) -> Value {
+    builder.ins().load(
+        types::I64,
+        MemFlagsData::trusted().with_readonly(),
+        vmctx,
+        VmctxLayout::STORE as i32,
+    )
+}
+
+/// Loads `StoreContext::fuel` of the store behind `vmctx` (an instance
+/// context or a host-call context; both start with the store pointer).
+fn load_store_fuel(builder: &mut FunctionBuilder<'_>, vmctx: Value) -> Value {
+    let store = store_context(builder, vmctx);
+    builder
+        .ins()
+        .load(types::I64, value_flags(), store, store_offsets::FUEL as i32)
+}
+
+/// Stores the fuel register into `StoreContext::fuel`.
+fn store_store_fuel(builder: &mut FunctionBuilder<'_>, vmctx: Value) {
+    let store = store_context(builder, vmctx);
+    let fuel = builder.ins().get_pinned_reg(types::I64);
+    builder
+        .ins()
+        .store(value_flags(), fuel, store, store_offsets::FUEL as i32);
+}
+
+/// Starts the body with its entry block and returns the parameters.
+fn enter(builder: &mut FunctionBuilder<'_>) -> Vec<Value> {
+    let block = builder.create_block();
+    builder.append_block_params_for_function_params(block);
+    builder.switch_to_block(block);
+    builder.seal_block(block);
+    builder.block_params(block).to_vec()
+}
+
 fn param_types(ty: &FuncType) -> Vec<types::Type> {
     ty.params.iter().map(|t| clif_type(*t)).collect()
 }
@@ -69,19 +105,27 @@ pub fn entry_trampoline(env: &ModuleEnv<'_>, ty: &FuncType, index: u32) -> Funct
     );
     let mut ctx = FunctionBuilderContext::new();
     let mut builder = FunctionBuilder::new(&mut func, &mut ctx);
-    let block = builder.create_block();
-    builder.append_block_params_for_function_params(block);
-    builder.switch_to_block(block);
-    builder.seal_block(block);
-    let [vmctx, code, values] = builder.block_params(block) else {
+    let [vmctx, code, values] = enter(&mut builder)[..] else {
         unreachable!("three parameters")
     };
-    let (vmctx, code, values) = (*vmctx, *code, *values);
     let mut args = vec![vmctx];
     args.extend(load_values(&mut builder, &param_types(ty), values));
     let callee = builder.import_signature(env.wasm_signature(ty));
+    // Metered code runs with the store's fuel in the pinned register, which
+    // the C caller expects preserved: save it, load the fuel, and restore it
+    // after storing the fuel back.
+    let saved = env.metering.map(|_| {
+        let saved = builder.ins().get_pinned_reg(types::I64);
+        let fuel = load_store_fuel(&mut builder, vmctx);
+        builder.ins().set_pinned_reg(fuel);
+        saved
+    });
     let call = builder.ins().call_indirect(callee, code, &args);
     let results = builder.inst_results(call).to_vec();
+    if let Some(saved) = saved {
+        store_store_fuel(&mut builder, vmctx);
+        builder.ins().set_pinned_reg(saved);
+    }
     store_values(&mut builder, &results, values);
     builder.ins().return_(&[]);
     builder.finalize(env.frontend_config);
@@ -96,11 +140,7 @@ pub fn host_trampoline(env: &ModuleEnv<'_>, ty: &FuncType, index: u32) -> Functi
     );
     let mut ctx = FunctionBuilderContext::new();
     let mut builder = FunctionBuilder::new(&mut func, &mut ctx);
-    let block = builder.create_block();
-    builder.append_block_params_for_function_params(block);
-    builder.switch_to_block(block);
-    builder.seal_block(block);
-    let params = builder.block_params(block).to_vec();
+    let params = enter(&mut builder);
     let host_ctx = params[0];
     let slots = ty.params.len().max(ty.results.len()).max(1) as u32;
     let slot = builder.create_sized_stack_slot(StackSlotData::new(
@@ -125,9 +165,16 @@ pub fn host_trampoline(env: &ModuleEnv<'_>, ty: &FuncType, index: u32) -> Functi
     let mut call_sig = Signature::new(env.call_conv);
     call_sig.params.extend([AbiParam::new(types::I64); 2]);
     let call_sig = builder.import_signature(call_sig);
+    if env.metering.is_some() {
+        store_store_fuel(&mut builder, host_ctx);
+    }
     builder
         .ins()
         .call_indirect(call_sig, host_call, &[host_ctx, values]);
+    if env.metering.is_some() {
+        let fuel = load_store_fuel(&mut builder, host_ctx);
+        builder.ins().set_pinned_reg(fuel);
+    }
     let results = load_values(&mut builder, &result_types(ty), values);
     builder.ins().return_(&results);
     builder.finalize(env.frontend_config);

@@ -157,8 +157,16 @@ impl FuncTranslator<'_, '_> {
             .iconst(types::I32, i64::from(self.func_index));
         let mut all = vec![self.vmctx, caller];
         all.extend_from_slice(args);
+        let metered = self.env.metering.is_some();
+        if metered {
+            self.flush_fuel();
+        }
         let call = self.builder.ins().call_indirect(sig, code, &all);
-        self.builder.inst_results(call).first().copied()
+        let result = self.builder.inst_results(call).first().copied();
+        if metered {
+            self.reload_fuel();
+        }
+        result
     }
 
     /// Pops `n` operands and calls `builtin` with `immediates` followed by

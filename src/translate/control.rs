@@ -92,78 +92,73 @@ impl FuncTranslator<'_, '_> {
         });
     }
 
-    pub(super) fn translate_block(&mut self, bt: BlockType) -> Result<(), CompileError> {
+    /// In unreachable code, counts a construct that is skipped and returns
+    /// `true`.
+    fn skip_construct(&mut self) -> bool {
         if !self.reachable {
             self.unreachable_depth += 1;
+        }
+        !self.reachable
+    }
+
+    /// Opens a frame whose top `num_params` operands are its parameters.
+    fn push_frame(&mut self, kind: FrameKind, num_params: usize, results: &[Type]) {
+        let next = self.block_with_params(results);
+        self.frames.push(Frame {
+            kind,
+            next,
+            num_params,
+            num_results: results.len(),
+            height: self.stack.len() - num_params,
+            next_reachable: false,
+        });
+    }
+
+    pub(super) fn translate_block(&mut self, bt: BlockType) -> Result<(), CompileError> {
+        if self.skip_construct() {
             return Ok(());
         }
         let (params, results) = self.block_type(bt);
-        let next = self.block_with_params(&results);
-        self.frames.push(Frame {
-            kind: FrameKind::Block,
-            next,
-            num_params: params.len(),
-            num_results: results.len(),
-            height: self.stack.len() - params.len(),
-            next_reachable: false,
-        });
+        self.push_frame(FrameKind::Block, params.len(), &results);
         Ok(())
     }
 
     pub(super) fn translate_loop(&mut self, bt: BlockType) -> Result<(), CompileError> {
-        if !self.reachable {
-            self.unreachable_depth += 1;
+        if self.skip_construct() {
             return Ok(());
         }
         let (params, results) = self.block_type(bt);
         let header = self.block_with_params(&params);
         let args = block_args(self.peek_n(params.len()));
         self.builder.ins().jump(header, &args);
-        let height = self.stack.len() - params.len();
-        self.stack.truncate(height);
+        self.stack.truncate(self.stack.len() - params.len());
         self.builder.switch_to_block(header);
         self.stack
             .extend_from_slice(self.builder.block_params(header));
-        let next = self.block_with_params(&results);
-        self.frames.push(Frame {
-            kind: FrameKind::Loop { header },
-            next,
-            num_params: params.len(),
-            num_results: results.len(),
-            height,
-            next_reachable: false,
-        });
+        self.push_frame(FrameKind::Loop { header }, params.len(), &results);
         Ok(())
     }
 
     pub(super) fn translate_if(&mut self, bt: BlockType) -> Result<(), CompileError> {
-        if !self.reachable {
-            self.unreachable_depth += 1;
+        if self.skip_construct() {
             return Ok(());
         }
         let cond = self.pop();
         let (params, results) = self.block_type(bt);
         let then_block = self.builder.create_block();
         let else_block = self.builder.create_block();
-        let next = self.block_with_params(&results);
         self.builder
             .ins()
             .brif(cond, then_block, &[], else_block, &[]);
         self.builder.seal_block(then_block);
         self.builder.seal_block(else_block);
         self.builder.switch_to_block(then_block);
-        self.frames.push(Frame {
-            kind: FrameKind::If {
-                else_block,
-                else_params: self.peek_n(params.len()).to_vec(),
-                else_seen: false,
-            },
-            next,
-            num_params: params.len(),
-            num_results: results.len(),
-            height: self.stack.len() - params.len(),
-            next_reachable: false,
-        });
+        let kind = FrameKind::If {
+            else_block,
+            else_params: self.peek_n(params.len()).to_vec(),
+            else_seen: false,
+        };
+        self.push_frame(kind, params.len(), &results);
         Ok(())
     }
 

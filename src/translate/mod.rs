@@ -18,6 +18,7 @@
 
 mod calls;
 mod control;
+mod fuel;
 mod memory;
 mod operators;
 
@@ -31,6 +32,7 @@ use fuelc_runtime::abi::{self, FuncType, ValType, VmctxLayout};
 use wasmparser::FunctionBody;
 
 use crate::error::CompileError;
+use crate::fuel::{plan_function, Charge, Metering};
 use crate::parse::ParsedModule;
 
 /// Module-wide facts every function translation needs.
@@ -43,6 +45,8 @@ pub struct ModuleEnv<'a> {
     pub call_conv: CallConv,
     /// Target facts the frontend needs.
     pub frontend_config: TargetFrontendConfig,
+    /// How code is metered, if it is.
+    pub metering: Option<&'a Metering>,
 }
 
 /// Name namespace of defined functions; the index is the defined-function
@@ -51,13 +55,19 @@ pub struct ModuleEnv<'a> {
 pub const DEFINED_FUNC_NAMESPACE: u32 = 0;
 
 impl<'a> ModuleEnv<'a> {
-    /// The environment for `module`, generating code for `isa`.
-    pub fn new(module: &'a ParsedModule<'a>, isa: &dyn TargetIsa) -> Self {
+    /// The environment for `module`, generating code for `isa`, metered
+    /// as `metering` says.
+    pub fn new(
+        module: &'a ParsedModule<'a>,
+        isa: &dyn TargetIsa,
+        metering: Option<&'a Metering>,
+    ) -> Self {
         ModuleEnv {
             module,
             layout: module.metadata.vmctx_layout(),
             call_conv: isa.default_call_conv(),
             frontend_config: isa.frontend_config(),
+            metering,
         }
     }
 
@@ -141,12 +151,18 @@ pub fn translate_function(
 
     let mut t = FuncTranslator::new(env, builder, func_index, vmctx);
     t.set_stack_limit();
-    t.declare_locals(ty, &params, body)?;
+    let declared_locals = t.declare_locals(ty, &params, body)?;
+    if let Some(metering) = env.metering {
+        t.charges = plan_function(body, declared_locals, metering)?;
+    }
     t.start_function(ty);
     let mut reader = body.get_operators_reader()?;
+    let mut op_index = 0;
     while !reader.eof() {
         t.offset = reader.original_position() as usize;
+        t.apply_charges(op_index);
         reader.visit_operator(&mut t)??;
+        op_index += 1;
     }
     reader.finish()?;
     t.builder.finalize(env.frontend_config);
@@ -179,6 +195,10 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     builtin_sigs: Vec<Option<ir::SigRef>>,
     /// Imported defined functions, by defined index.
     direct_funcs: Vec<Option<ir::FuncRef>>,
+    /// Planned fuel charges, by operator index (empty when unmetered).
+    charges: Vec<Charge>,
+    /// Index in `charges` of the next charge to emit.
+    next_charge: usize,
 }
 
 impl<'a, 'f> FuncTranslator<'a, 'f> {
@@ -202,6 +222,8 @@ impl<'a, 'f> FuncTranslator<'a, 'f> {
             type_sigs: vec![None; env.module.metadata.types.len()],
             builtin_sigs: Vec::new(),
             direct_funcs: vec![None; env.module.bodies.len()],
+            charges: Vec::new(),
+            next_charge: 0,
         }
     }
 
@@ -227,12 +249,14 @@ impl<'a, 'f> FuncTranslator<'a, 'f> {
     }
 
     /// Declares parameters and locals as variables; locals start at zero.
+    /// Returns the number of declared locals (parameters not included).
     fn declare_locals(
         &mut self,
         ty: &FuncType,
         params: &[Value],
         body: &FunctionBody<'_>,
-    ) -> Result<(), CompileError> {
+    ) -> Result<u64, CompileError> {
+        let mut declared = 0u64;
         for (t, v) in ty.params.iter().zip(params) {
             let clif = clif_type(*t);
             let var = self.builder.declare_var(clif);
@@ -242,6 +266,7 @@ impl<'a, 'f> FuncTranslator<'a, 'f> {
         for local in body.get_locals_reader()? {
             let (count, t) = local?;
             let clif = clif_type(crate::parse::val_type(t));
+            declared += u64::from(count);
             for _ in 0..count {
                 let var = self.builder.declare_var(clif);
                 let zero = self.zero(clif);
@@ -249,7 +274,7 @@ impl<'a, 'f> FuncTranslator<'a, 'f> {
                 self.locals.push((var, clif));
             }
         }
-        Ok(())
+        Ok(declared)
     }
 
     /// The zero (or null) value of a type.

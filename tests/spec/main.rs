@@ -1,9 +1,16 @@
 //! The WebAssembly 2.0 spec test suite, run against fuelc and its runtime.
 //!
 //! Runs every `.wast` script in `../shared/testsuite` (relative to the
-//! repository root), each in its own thread with a large stack, two at a
-//! time. Prints a table of per-file counts, the first failures of each
-//! failing file and a summary line, and exits nonzero if anything failed.
+//! repository root) once per mode in [`MODES`]: guard pages, explicit
+//! bounds checks, then metered `exact` and `per-op` with the uniform cost
+//! model (every operator costs 1). Each run has its own thread with a large
+//! stack, two at a time. Prints a table of per-file counts for every mode,
+//! the first failures of each failing file and one summary line per mode.
+//! Then compares, action by action, the fuel the two metered modes consumed
+//! (see `fuel.rs`) and prints what differs and a `fuel` summary line. Exits
+//! nonzero if anything failed in any mode, if any consumption differs, or
+//! if a run of the whole suite compared fewer than
+//! [`fuel::MIN_COMPARED`] actions.
 //!
 //! Environment:
 //! - `FUELC_SPEC_REQUIRED=1`: fail when the suite is missing (otherwise the
@@ -14,6 +21,7 @@
 //! Files that fuelc does not support yet are listed in [`UNSUPPORTED`], and
 //! only there; their directives count as skipped.
 
+mod fuel;
 mod runner;
 mod spectest;
 mod values;
@@ -24,13 +32,66 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use runner::{FileReport, SHOWN_FAILURES};
+use fuelc_runtime::abi::{BoundsChecks, FuelMode};
+use runner::{Compilation, FileReport, SHOWN_FAILURES};
 
 /// Files not run yet, as (name or `prefix*`, reason).
 const UNSUPPORTED: &[(&str, &str)] = &[(
     "simd_*",
     "SIMD is not implemented yet; tracked by the SIMD issue",
 )];
+
+/// The modes every file runs in, in order.
+static MODES: [Mode; 4] = [
+    Mode {
+        compilation: Compilation {
+            bounds_checks: BoundsChecks::Guard,
+            fuel: None,
+        },
+        tag: "guard",
+        name: "guard pages",
+        summary: "",
+    },
+    Mode {
+        compilation: Compilation {
+            bounds_checks: BoundsChecks::Explicit,
+            fuel: None,
+        },
+        tag: "explicit",
+        name: "explicit checks",
+        summary: " (explicit bounds checks)",
+    },
+    Mode {
+        compilation: Compilation {
+            bounds_checks: BoundsChecks::Guard,
+            fuel: Some(FuelMode::Exact),
+        },
+        tag: "fuel_exact",
+        name: "fuel exact",
+        summary: " (fuel exact)",
+    },
+    Mode {
+        compilation: Compilation {
+            bounds_checks: BoundsChecks::Guard,
+            fuel: Some(FuelMode::PerOp),
+        },
+        tag: "fuel_per_op",
+        name: "fuel per-op",
+        summary: " (fuel per-op)",
+    },
+];
+
+/// One mode of the run.
+struct Mode {
+    /// What the modules are compiled with.
+    compilation: Compilation,
+    /// Part of the symbol prefixes and thread names (a C identifier).
+    tag: &'static str,
+    /// Column heading in the table and in the failures' heading.
+    name: &'static str,
+    /// What the summary line adds after the architecture.
+    summary: &'static str,
+}
 
 /// Stack of each file's thread. Wasm code gets a fixed part of it (see
 /// `runner.rs`); the rest is for the harness, the compiler and the runtime.
@@ -72,15 +133,38 @@ fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let mut reports = run_all(&files);
-    reports.sort_by(|a, b| a.name.cmp(&b.name));
+    let jobs: Vec<(&Path, &Mode)> = MODES
+        .iter()
+        .flat_map(|mode| files.iter().map(move |f| (f.as_path(), mode)))
+        .collect();
+    let mut reports: Vec<Vec<FileReport>> = Vec::new();
+    let mut all = run_all(&jobs).into_iter();
+    for _ in &MODES {
+        let mut mode_reports: Vec<FileReport> = all.by_ref().take(files.len()).collect();
+        mode_reports.sort_by(|a, b| a.name.cmp(&b.name));
+        reports.push(mode_reports);
+    }
     print_reports(&reports);
-    let failed: usize = reports.iter().map(|r| r.failed).sum();
-    if failed == 0 {
+    let fuel = fuel::compare(
+        &reports[metered_mode(FuelMode::Exact)],
+        &reports[metered_mode(FuelMode::PerOp)],
+    );
+    let enough_compared = !filter.is_empty() || fuel.compared >= fuel::MIN_COMPARED;
+    print_fuel(&fuel, enough_compared);
+    let failed: usize = reports.iter().flatten().map(|r| r.failed).sum();
+    if failed == 0 && fuel.differing() == 0 && enough_compared {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The index in [`MODES`] of the mode metered with `fuel`.
+fn metered_mode(fuel: FuelMode) -> usize {
+    MODES
+        .iter()
+        .position(|mode| mode.compilation.fuel == Some(fuel))
+        .expect("MODES has both metering modes")
 }
 
 /// The `.wast` files directly in `dir` whose name contains `filter`.
@@ -113,21 +197,25 @@ fn unsupported_reason(name: &str) -> Option<&'static str> {
     })
 }
 
-/// Runs every file, at most [`MAX_PARALLEL_FILES`] at a time.
-fn run_all(files: &[PathBuf]) -> Vec<FileReport> {
+/// Runs every `(file, mode)` job, at most [`MAX_PARALLEL_FILES`] at a time
+/// and starting them in order; the reports come in job order.
+fn run_all(jobs: &[(&Path, &'static Mode)]) -> Vec<FileReport> {
     let next = AtomicUsize::new(0);
     let workers = thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(MAX_PARALLEL_FILES);
-    thread::scope(|scope| {
+    let mut reports: Vec<(usize, FileReport)> = thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
                     let mut reports = Vec::new();
-                    while let Some(path) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        reports.push(run_isolated(path));
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(path, mode)) = jobs.get(i) else {
+                            return reports;
+                        };
+                        reports.push((i, run_isolated(path, mode)));
                     }
-                    reports
                 })
             })
             .collect();
@@ -138,19 +226,21 @@ fn run_all(files: &[PathBuf]) -> Vec<FileReport> {
                     .expect("a scheduler thread only joins file threads")
             })
             .collect()
-    })
+    });
+    reports.sort_by_key(|&(i, _)| i);
+    reports.into_iter().map(|(_, report)| report).collect()
 }
 
-/// Runs one file in a thread of its own with a [`FILE_STACK`] stack; a
-/// panic becomes a failure of that file.
-fn run_isolated(path: &Path) -> FileReport {
+/// Runs one file in `mode` in a thread of its own with a [`FILE_STACK`]
+/// stack; a panic becomes a failure of that file.
+fn run_isolated(path: &Path, mode: &'static Mode) -> FileReport {
     let name = file_name(path);
     let thread = thread::Builder::new()
-        .name(format!("spec {name}"))
+        .name(format!("spec {name} {}", mode.tag))
         .stack_size(FILE_STACK)
         .spawn({
             let path = path.to_owned();
-            move || run_script(&path)
+            move || run_script(&path, mode)
         });
     match thread {
         Ok(handle) => handle.join().unwrap_or_else(|payload| {
@@ -163,7 +253,7 @@ fn run_isolated(path: &Path) -> FileReport {
     }
 }
 
-fn run_script(path: &Path) -> FileReport {
+fn run_script(path: &Path, mode: &Mode) -> FileReport {
     let name = file_name(path);
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -180,8 +270,8 @@ fn run_script(path: &Path) -> FileReport {
             Err(e) => FileReport::broken(&name, e),
         };
     }
-    let stem = fuelc::sanitize_prefix(name.trim_end_matches(".wast"));
-    runner::run_file(&name, &stem, &text)
+    let stem = fuelc::sanitize_prefix(&format!("{}_{}", name.trim_end_matches(".wast"), mode.tag));
+    runner::run_file(&name, &stem, &text, mode.compilation)
 }
 
 /// The message of a panic payload.
@@ -195,37 +285,49 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-fn print_reports(reports: &[FileReport]) {
-    let width = reports
+/// Prints the per-file table (one pair of columns per mode), the failures
+/// of each mode, the skipped files and one summary line per mode.
+/// `reports` holds one list per entry of [`MODES`], each sorted by name.
+fn print_reports(reports: &[Vec<FileReport>]) {
+    let files = &reports[0];
+    let width = files
         .iter()
         .map(|r| r.name.len())
         .chain(["file".len()])
         .max()
         .unwrap_or(0);
-    println!("{:width$}  assertions  passed  failed  skipped", "file");
-    for r in reports {
-        println!(
-            "{:width$}  {:>10}  {:>6}  {:>6}  {:>7}",
-            r.name, r.assertions, r.passed, r.failed, r.skipped
-        );
+    let mut modes_header = format!("{:width$}  {:>10}  {:>7}", "", "", "");
+    let mut header = format!("{:width$}  assertions  skipped", "file");
+    for mode in &MODES {
+        modes_header.push_str(&format!("  {:>15}", mode.name));
+        header.push_str("   passed  failed");
     }
-    let failing: Vec<_> = reports.iter().filter(|r| r.failed > 0).collect();
-    if !failing.is_empty() {
-        println!("\nfailures:");
+    println!("{}", modes_header.trim_end());
+    println!("{header}");
+    for (i, file) in files.iter().enumerate() {
+        let in_modes: Vec<&FileReport> = reports.iter().map(|mode| &mode[i]).collect();
+        let mut row = format!(
+            "{:width$}  {:>10}  {:>7}",
+            file.name,
+            per_mode(&in_modes, |r| r.assertions),
+            per_mode(&in_modes, |r| r.skipped),
+        );
+        for r in &in_modes {
+            row.push_str(&format!("  {:>7}  {:>6}", r.passed, r.failed));
+        }
+        println!("{row}");
+    }
+    for (mode, mode_reports) in MODES.iter().zip(reports) {
+        let failing: Vec<_> = mode_reports.iter().filter(|r| r.failed > 0).collect();
+        if failing.is_empty() {
+            continue;
+        }
+        println!("\nfailures with {}:", mode.name);
         for r in failing {
-            for failure in r.failures.iter().take(SHOWN_FAILURES) {
-                println!("  {failure}");
-            }
-            if r.failures.len() > SHOWN_FAILURES {
-                println!(
-                    "  {}: ... and {} more",
-                    r.name,
-                    r.failures.len() - SHOWN_FAILURES
-                );
-            }
+            print_first(&r.name, &r.failures);
         }
     }
-    let skipped_files = reports
+    let skipped_files = files
         .iter()
         .filter(|r| unsupported_reason(&r.name).is_some())
         .count();
@@ -235,14 +337,66 @@ fn print_reports(reports: &[FileReport]) {
             println!("  {pattern}: {reason}");
         }
     }
-    let sum = |f: fn(&FileReport) -> usize| reports.iter().map(f).sum::<usize>();
+    println!();
+    for (mode, mode_reports) in MODES.iter().zip(reports) {
+        let sum = |f: fn(&FileReport) -> usize| mode_reports.iter().map(f).sum::<usize>();
+        println!(
+            "spec {}{}: {} files, {} assertions, {} passed, {} failed, {} skipped",
+            std::env::consts::ARCH,
+            mode.summary,
+            mode_reports.len(),
+            sum(|r| r.assertions),
+            sum(|r| r.passed),
+            sum(|r| r.failed),
+            sum(|r| r.skipped),
+        );
+    }
+}
+
+/// A count that is the same in every mode, or the counts of each mode
+/// separated by `/` (a file that broke in one mode only).
+fn per_mode(in_modes: &[&FileReport], count: fn(&FileReport) -> usize) -> String {
+    let counts: Vec<String> = in_modes.iter().map(|r| count(r).to_string()).collect();
+    if counts.iter().all(|c| *c == counts[0]) {
+        counts[0].clone()
+    } else {
+        counts.join("/")
+    }
+}
+
+/// Prints the first [`SHOWN_FAILURES`] of the `problems` of file `name`,
+/// and how many more there are.
+fn print_first(name: &str, problems: &[String]) {
+    for problem in problems.iter().take(SHOWN_FAILURES) {
+        println!("  {problem}");
+    }
+    if problems.len() > SHOWN_FAILURES {
+        println!("  {name}: ... and {} more", problems.len() - SHOWN_FAILURES);
+    }
+}
+
+/// Prints the first differences of each file and the `fuel` summary line;
+/// `enough_compared` is false when a run of the whole suite compared fewer
+/// than [`fuel::MIN_COMPARED`] actions.
+fn print_fuel(fuel: &fuel::Comparison, enough_compared: bool) {
+    if !fuel.differences.is_empty() {
+        println!("\nfuel consumed differs between exact and per-op modes:");
+        for (name, differences) in &fuel.differences {
+            print_first(name, differences);
+        }
+        println!();
+    }
     println!(
-        "\nspec {}: {} files, {} assertions, {} passed, {} failed, {} skipped",
+        "fuel {}: {} invocations compared, {} differ",
         std::env::consts::ARCH,
-        reports.len(),
-        sum(|r| r.assertions),
-        sum(|r| r.passed),
-        sum(|r| r.failed),
-        sum(|r| r.skipped),
+        fuel.compared,
+        fuel.differing()
     );
+    if !enough_compared {
+        println!(
+            "fuel {}: expected at least {} invocations compared in the whole suite",
+            std::env::consts::ARCH,
+            fuel::MIN_COMPARED
+        );
+    }
 }

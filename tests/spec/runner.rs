@@ -1,4 +1,6 @@
-//! Runs the directives of one `.wast` script against fuelc and its runtime.
+//! Runs the directives of one `.wast` script against fuelc and its runtime,
+//! with the modules compiled in one [`Compilation`] mode: a bounds-check
+//! mode, metered or not.
 //!
 //! Every module goes the whole way a user's module goes: encoded to binary
 //! by `wast`, compiled by [`fuelc::compile`] (twice, to check that the
@@ -12,12 +14,19 @@
 //! from the reference interpreter's. A module whose directive fails never
 //! becomes the current module, nor gets its name: later directives that use
 //! it fail rather than run against an older module.
+//!
+//! In a metered mode every action (a call, or an instantiation with its
+//! start function) starts with [`FUEL_BUDGET`] fuel in the store, and the
+//! report keeps what each completed action consumed, for the comparison of
+//! metering modes in `fuel.rs`. An action that traps keeps no consumption.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use fuelc::fuel::{CostModel, Metering};
 use fuelc::CompileOptions;
+use fuelc_runtime::abi::{BoundsChecks, FuelMode};
 use fuelc_runtime::{CallError, Extern, Instance, InstantiateError, Module, Store, Trap, Val};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
@@ -34,6 +43,20 @@ const MAX_WASM_STACK: usize = 16 << 20;
 /// Failures shown per file; the rest are only counted.
 pub const SHOWN_FAILURES: usize = 5;
 
+/// Fuel in a metered script's store when each action starts: far more than
+/// any action of the suite consumes, and far from overflowing when added to.
+const FUEL_BUDGET: u64 = u64::MAX / 2;
+
+/// How the modules of a script are compiled.
+#[derive(Clone, Copy, Debug)]
+pub struct Compilation {
+    /// How memory accesses are kept in bounds.
+    pub bounds_checks: BoundsChecks,
+    /// The metering mode, with [`CostModel::uniform`] costs; `None` for
+    /// unmetered code.
+    pub fuel: Option<FuelMode>,
+}
+
 /// What happened to one script.
 #[derive(Debug, Default)]
 pub struct FileReport {
@@ -49,6 +72,20 @@ pub struct FileReport {
     pub skipped: usize,
     /// `file:line:col: message` of every failure, in script order.
     pub failures: Vec<String>,
+    /// What each action that completed consumed, in script order; empty
+    /// when the modules are not metered.
+    pub consumed: Vec<Consumption>,
+}
+
+/// The fuel one directive's action consumed, when it completed.
+#[derive(Debug)]
+pub struct Consumption {
+    /// Line of the directive, from 1.
+    pub line: usize,
+    /// Column of the directive, from 1.
+    pub col: usize,
+    /// Fuel consumed.
+    pub fuel: u64,
 }
 
 impl FileReport {
@@ -84,26 +121,31 @@ pub fn with_script<R>(
     Ok(f(script.directives))
 }
 
-/// Runs the script `text` of file `name`; `stem` (a C identifier) makes the
-/// symbol prefixes of its modules unique.
-pub fn run_file(name: &str, stem: &str, text: &str) -> FileReport {
+/// Runs the script `text` of file `name` with its modules compiled as
+/// `compilation` says; `stem` (a C identifier) makes the symbol prefixes of
+/// its modules unique.
+pub fn run_file(name: &str, stem: &str, text: &str, compilation: Compilation) -> FileReport {
     let mut report = FileReport {
         name: name.to_owned(),
         ..FileReport::default()
     };
     let outcome = with_script(text, |directives| {
-        let mut runner = Runner::new(stem)?;
+        let mut runner = Runner::new(stem, compilation)?;
         for directive in directives {
-            let span = directive.span();
+            let (line, col) = directive.span().linecol_in(text);
+            let (line, col) = (line + 1, col + 1);
             report.assertions += 1;
-            match runner.run(directive) {
+            let result = runner.run(directive);
+            if let Some(fuel) = runner.consumed.take() {
+                report.consumed.push(Consumption { line, col, fuel });
+            }
+            match result {
                 Ok(()) => report.passed += 1,
                 Err(message) => {
-                    let (line, col) = span.linecol_in(text);
                     report.failed += 1;
                     report
                         .failures
-                        .push(format!("{name}:{}:{}: {message}", line + 1, col + 1));
+                        .push(format!("{name}:{line}:{col}: {message}"));
                 }
             }
         }
@@ -197,10 +239,15 @@ struct Runner {
     current: Option<Instance>,
     stem: String,
     compiled: usize,
+    bounds_checks: BoundsChecks,
+    metering: Option<Metering>,
+    /// What the current directive's action consumed, once it completed
+    /// (metered scripts only).
+    consumed: Option<u64>,
 }
 
 impl Runner {
-    fn new(stem: &str) -> Result<Runner, String> {
+    fn new(stem: &str, compilation: Compilation) -> Result<Runner, String> {
         let mut store = Store::new();
         store.set_max_stack(MAX_WASM_STACK);
         let spectest = spectest::create(&mut store)
@@ -214,6 +261,16 @@ impl Runner {
             current: None,
             stem: stem.to_owned(),
             compiled: 0,
+            bounds_checks: compilation.bounds_checks,
+            metering: compilation.fuel.map(|mode| Metering {
+                mode,
+                costs: if mode == FuelMode::PerOp {
+                    CostModel::wasmtime()
+                } else {
+                    CostModel::uniform()
+                },
+            }),
+            consumed: None,
         })
     }
 
@@ -300,7 +357,7 @@ impl Runner {
             }
         };
         let prefix = self.next_prefix();
-        match compile(&wasm, &prefix) {
+        match self.compile(&wasm, &prefix) {
             Err(Failure::CompilerPanic(m)) => Err(format!("compiler panicked: {m}")),
             Err(_) => Ok(()),
             Ok(_) => Err(format!("module compiled, but expected {message:?}")),
@@ -337,7 +394,38 @@ impl Runner {
             .map(values::to_val)
             .collect::<Result<Vec<_>, _>>()
             .map_err(Failure::Script)?;
-        Ok(self.store.call(func, &args)?)
+        self.metered(|store| store.call(func, &args))
+    }
+
+    /// Runs `action` on the store. In a metered script the store first gets
+    /// [`FUEL_BUDGET`] fuel, and what the action consumed, if it completed,
+    /// becomes the directive's consumption once the store's two counters
+    /// agree on it.
+    fn metered<T, E>(
+        &mut self,
+        action: impl FnOnce(&mut Store) -> Result<T, E>,
+    ) -> Result<T, Failure>
+    where
+        Failure: From<E>,
+    {
+        if self.metering.is_none() {
+            return Ok(action(&mut self.store)?);
+        }
+        self.store.set_fuel(FUEL_BUDGET);
+        let before = self.store.fuel_consumed();
+        let value = action(&mut self.store)?;
+        let after = self.store.fuel_consumed();
+        let remaining = self.store.fuel_remaining();
+        match after.checked_sub(before) {
+            Some(consumed) if consumed.checked_add(remaining) == Some(FUEL_BUDGET) => {
+                self.consumed = Some(consumed);
+                Ok(value)
+            }
+            _ => Err(Failure::Runtime(format!(
+                "fuel accounting: consumed {before} before and {after} after the action, \
+                 {remaining} remaining of {FUEL_BUDGET}"
+            ))),
+        }
     }
 
     /// The instance named `id`, or the current one.
@@ -365,8 +453,8 @@ impl Runner {
     /// `spectest` and the registered instances.
     fn instantiate(&mut self, wasm: &[u8]) -> Result<Instance, Failure> {
         let prefix = self.next_prefix();
-        let object = compile(wasm, &prefix)?;
-        let again = compile(wasm, &prefix)?;
+        let object = self.compile(wasm, &prefix)?;
+        let again = self.compile(wasm, &prefix)?;
         if again != object {
             let at = object
                 .iter()
@@ -380,6 +468,18 @@ impl Runner {
         }
         let module = fuelc::loader::load_object(&object, &prefix)
             .map_err(|e| Failure::Build(format!("load error: {e}")))?;
+        let metadata = module.metadata();
+        let recorded = (metadata.bounds_checks, metadata.fuel);
+        let expected = (
+            self.bounds_checks,
+            self.metering.as_ref().map(|m| m.costs.metadata(m.mode)),
+        );
+        if recorded != expected {
+            return Err(Failure::Build(format!(
+                "compiled with (bounds checks, fuel) {expected:?}, \
+                 but the object records {recorded:?}"
+            )));
+        }
         let imports = module
             .metadata()
             .imports
@@ -393,7 +493,8 @@ impl Runner {
                 })
             })
             .collect::<Result<Vec<_>, _>>();
-        let result = imports.and_then(|imports| Ok(self.store.instantiate(&module, &imports)?));
+        let result =
+            imports.and_then(|imports| self.metered(|store| store.instantiate(&module, &imports)));
         self.modules.push(module);
         result
     }
@@ -410,15 +511,19 @@ impl Runner {
         self.compiled += 1;
         format!("spec_{}_{}", self.stem, self.compiled)
     }
-}
 
-/// Compiles `wasm` for the host; a compiler panic is caught, so that it
-/// fails this module only.
-fn compile(wasm: &[u8], prefix: &str) -> Result<Vec<u8>, Failure> {
-    let options = CompileOptions::host(prefix);
-    match catch_unwind(AssertUnwindSafe(|| fuelc::compile(wasm, &options))) {
-        Ok(Ok(object)) => Ok(object),
-        Ok(Err(e)) => Err(Failure::Build(format!("compile error: {e}"))),
-        Err(payload) => Err(Failure::CompilerPanic(panic_message(payload.as_ref()))),
+    /// Compiles `wasm` for the host in the script's compilation mode; a
+    /// compiler panic is caught, so that it fails this module only.
+    fn compile(&self, wasm: &[u8], prefix: &str) -> Result<Vec<u8>, Failure> {
+        let options = CompileOptions {
+            bounds_checks: self.bounds_checks,
+            metering: self.metering.clone(),
+            ..CompileOptions::host(prefix)
+        };
+        match catch_unwind(AssertUnwindSafe(|| fuelc::compile(wasm, &options))) {
+            Ok(Ok(object)) => Ok(object),
+            Ok(Err(e)) => Err(Failure::Build(format!("compile error: {e}"))),
+            Err(payload) => Err(Failure::CompilerPanic(panic_message(payload.as_ref()))),
+        }
     }
 }

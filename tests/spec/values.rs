@@ -167,51 +167,30 @@ fn describe_expected(ret: &WastRet<'_>) -> String {
 /// should match.
 pub fn self_check() -> Result<(), String> {
     use wast::token::{F32, F64};
+    use NanPattern::{ArithmeticNan, CanonicalNan};
+    let f32_nan = |pattern| WastRetCore::F32(pattern);
+    let f64_nan = |pattern| WastRetCore::F64(pattern);
     let f32_value = |bits| WastRetCore::F32(NanPattern::Value(F32 { bits }));
     let f64_value = |bits| WastRetCore::F64(NanPattern::Value(F64 { bits }));
     let cases = [
+        (f32_nan(CanonicalNan), Val::F32(0x7fc0_0000), true),
+        (f32_nan(CanonicalNan), Val::F32(0xffc0_0000), true),
+        (f32_nan(CanonicalNan), Val::F32(0x7fc0_0001), false),
+        (f32_nan(ArithmeticNan), Val::F32(0x7fc0_0001), true),
+        (f32_nan(ArithmeticNan), Val::F32(0x7f80_0001), false),
         (
-            WastRetCore::F32(NanPattern::CanonicalNan),
-            Val::F32(0x7fc0_0000),
-            true,
-        ),
-        (
-            WastRetCore::F32(NanPattern::CanonicalNan),
-            Val::F32(0xffc0_0000),
-            true,
-        ),
-        (
-            WastRetCore::F32(NanPattern::CanonicalNan),
-            Val::F32(0x7fc0_0001),
-            false,
-        ),
-        (
-            WastRetCore::F32(NanPattern::ArithmeticNan),
-            Val::F32(0x7fc0_0001),
-            true,
-        ),
-        (
-            WastRetCore::F32(NanPattern::ArithmeticNan),
-            Val::F32(0x7f80_0001),
-            false,
-        ),
-        (
-            WastRetCore::F32(NanPattern::ArithmeticNan),
+            f32_nan(ArithmeticNan),
             Val::F64(0x7ff8_0000_0000_0000),
             false,
         ),
+        (f64_nan(CanonicalNan), Val::F64(0xfff8_0000_0000_0000), true),
         (
-            WastRetCore::F64(NanPattern::CanonicalNan),
-            Val::F64(0xfff8_0000_0000_0000),
-            true,
-        ),
-        (
-            WastRetCore::F64(NanPattern::CanonicalNan),
+            f64_nan(CanonicalNan),
             Val::F64(0x7ff8_0000_0000_0001),
             false,
         ),
         (
-            WastRetCore::F64(NanPattern::ArithmeticNan),
+            f64_nan(ArithmeticNan),
             Val::F64(0x7ff0_0000_0000_0001),
             false,
         ),

@@ -1,7 +1,10 @@
 //! Traps: the public [`Trap`] value, the per-thread chain of active calls
 //! into wasm ("activations") that says where to unwind to, and the two ways
 //! a trap unwinds: from the signal handler, for a hardware fault at a known
-//! trap site, and from runtime code called by wasm ([`raise`]).
+//! trap site, and from runtime code called by wasm ([`raise`]). A fault in
+//! metered code also saves the fuel register, which the signal handler
+//! reads, into the store's context, so the fuel consumed up to the trap is
+//! exact.
 //!
 //! Unwinding is a `siglongjmp` to the buffer `unwind.c` sets up around the
 //! entry trampoline. It abandons wasm frames, trampolines and the frames of
@@ -13,7 +16,7 @@ mod signals;
 
 pub(crate) use signals::prepare_thread;
 
-use crate::abi::{EntryTrampoline, TrapCode, ValRaw};
+use crate::abi::{EntryTrampoline, StoreContext, TrapCode, ValRaw};
 use crate::module::{Module, ModuleInner};
 use std::any::Any;
 use std::cell::Cell;
@@ -74,6 +77,8 @@ struct Activation {
     prev: *const Activation,
     /// The modules whose code may run in this activation (its store's).
     modules: *const [Module],
+    /// The context of their store.
+    store: *mut StoreContext,
     /// The stack limit wasm code runs with.
     stack_limit: usize,
     /// The jump buffer of `fuelc_rt_enter`, set once it runs.
@@ -119,15 +124,17 @@ pub(crate) enum Unwound {
 }
 
 /// Calls `trampoline(vmctx, code, values)` as a new activation whose code
-/// comes from `modules`, and catches what unwinds to it.
+/// comes from `modules` of the store whose context is `store`, and catches
+/// what unwinds to it.
 ///
 /// # Safety
 /// `trampoline`, `vmctx`, `code` and `values` must form a valid call of a
-/// function of a live instance of one of `modules`, with `values` sized and
-/// filled for its type, and `stack_limit` must already be in the instance's
-/// store context.
+/// function of a live instance of one of `modules` in that store, with
+/// `values` sized and filled for its type, and `stack_limit` must already be
+/// in `store`.
 pub(crate) unsafe fn catch(
     modules: &[Module],
+    store: *mut StoreContext,
     stack_limit: usize,
     trampoline: EntryTrampoline,
     vmctx: *mut u8,
@@ -137,6 +144,7 @@ pub(crate) unsafe fn catch(
     let activation = Activation {
         prev: CURRENT.with(Cell::get),
         modules,
+        store,
         stack_limit,
         jmp_buf: Cell::new(ptr::null_mut()),
         trap: Cell::new(None),
@@ -180,13 +188,15 @@ pub(crate) unsafe fn raise(record: TrapRecord, panic: Option<Box<dyn Any + Send>
     unsafe { fuelc_rt_longjmp(activation.jmp_buf.get()) }
 }
 
-/// Called by the signal handler with the faulting program counter: if it is
-/// a trap site of a module of the innermost activation, records the trap
-/// and unwinds there; otherwise returns. Must not allocate, lock or panic.
+/// Called by the signal handler with the faulting program counter and the
+/// value of the fuel register at the fault: if `pc` is a trap site of a
+/// module of the innermost activation, stores `fuel` into the store's
+/// context when that module is metered, records the trap and unwinds there;
+/// otherwise returns. Must not allocate, lock or panic.
 ///
 /// # Safety
 /// Must only be called from a signal handler for a fault of this thread.
-unsafe fn unwind_from_fault(pc: usize) {
+unsafe fn unwind_from_fault(pc: usize, fuel: u64) {
     let current = CURRENT.with(Cell::get);
     // SAFETY: a non-null `CURRENT` is a live activation (see above).
     let Some(activation) = (unsafe { current.as_ref() }) else {
@@ -197,6 +207,12 @@ unsafe fn unwind_from_fault(pc: usize) {
     let modules = unsafe { &*activation.modules };
     for module in modules {
         if let Some((func_index, code)) = module.inner().trap_at(pc) {
+            if module.metadata().fuel.is_some() {
+                // SAFETY: the store outlives its activations, and while its
+                // wasm code runs nothing else refers to its context; metered
+                // code keeps the live fuel in the register, not here.
+                unsafe { (*activation.store).fuel = fuel };
+            }
             activation
                 .trap
                 .set(Some(TrapRecord::new(code, module.inner(), func_index)));

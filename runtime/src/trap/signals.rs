@@ -2,8 +2,8 @@
 //!
 //! Handlers for SIGSEGV, SIGBUS, SIGILL and SIGFPE are installed once per
 //! process, run on a per-thread alternate stack, and hand the faulting
-//! program counter to the trap machinery in `mod.rs`, which unwinds if it is
-//! a trap site of wasm running on this thread. Any other signal goes to the
+//! program counter and the fuel register to the trap machinery in `mod.rs`,
+//! which unwinds if it is a trap site of wasm running on this thread. Any other signal goes to the
 //! handler that was installed before ours. This file must not interpret trap
 //! sites or know about stores.
 
@@ -70,33 +70,45 @@ fn install() {
 /// The handler for [`SIGNALS`].
 unsafe extern "C" fn handler(signal: c_int, info: *mut siginfo_t, context: *mut c_void) {
     // SAFETY: the kernel passes a valid `ucontext_t` to SA_SIGINFO handlers.
-    let pc = unsafe { program_counter(context) };
+    let (pc, fuel) = unsafe { registers(context) };
     // SAFETY: we are in a signal handler on the signalled thread.
-    unsafe { super::unwind_from_fault(pc) };
+    unsafe { super::unwind_from_fault(pc, fuel) };
     // SAFETY: forwards the arguments the kernel gave us.
     unsafe { forward(signal, info, context) }
 }
 
+// On x86-64 the saved registers are not in encoding order: `REG_R15` is
+// the slot of the fuel register only while the ABI says r15.
+const _: () = assert!(crate::abi::FUEL_REGISTER_X86_64 == 15);
+
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-/// The program counter at the signal.
+/// The program counter and the fuel register at the signal.
 ///
 /// # Safety
 /// `context` must be the `ucontext_t` passed to a signal handler.
-unsafe fn program_counter(context: *mut c_void) -> usize {
+unsafe fn registers(context: *mut c_void) -> (usize, u64) {
     let context = context.cast::<libc::ucontext_t>();
     // SAFETY: guaranteed by the caller.
-    unsafe { (*context).uc_mcontext.gregs[libc::REG_RIP as usize] as usize }
+    let gregs = unsafe { &(*context).uc_mcontext.gregs };
+    (
+        gregs[libc::REG_RIP as usize] as usize,
+        gregs[libc::REG_R15 as usize] as u64,
+    )
 }
 
 #[cfg(all(target_os = "linux", target_arch = "aarch64"))]
-/// The program counter at the signal.
+/// The program counter and the fuel register at the signal.
 ///
 /// # Safety
 /// `context` must be the `ucontext_t` passed to a signal handler.
-unsafe fn program_counter(context: *mut c_void) -> usize {
+unsafe fn registers(context: *mut c_void) -> (usize, u64) {
     let context = context.cast::<libc::ucontext_t>();
     // SAFETY: guaranteed by the caller.
-    unsafe { (*context).uc_mcontext.pc as usize }
+    let mcontext = unsafe { &(*context).uc_mcontext };
+    (
+        mcontext.pc as usize,
+        mcontext.regs[crate::abi::FUEL_REGISTER_AARCH64 as usize],
+    )
 }
 
 #[cfg(not(all(

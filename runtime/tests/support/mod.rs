@@ -1,17 +1,22 @@
 //! Hand-made "compiled modules" for the runtime's integration tests: Rust
 //! and assembly functions standing in for generated code, with the same
 //! calling conventions (`(vmctx, params...) -> result`, entry and host-call
-//! trampolines), so instantiation, calls, builtins, traps and unwinding can
-//! be tested without the compiler. Every test binary shares this file; it
-//! must not contain tests itself.
+//! trampolines), so instantiation, calls, builtins, traps, unwinding and
+//! fuel can be tested without the compiler. Metered "generated code" here
+//! keeps its fuel in `StoreContext::fuel` rather than in the fuel register,
+//! which is where real code puts it around every builtin call. Every test
+//! binary shares this file; it must not contain tests itself.
 
 #![allow(dead_code)]
 
 use fuelc_runtime::abi::{
-    Builtins, FuncRef, FunctionInfo, HostCallContext, StoreContext, TrapSite, ValRaw, VmctxLayout,
-    ABI_VERSION, DESCRIPTOR_MAGIC,
+    BoundsChecks, Builtins, FuelMetadata, FuelMode, FuncRef, FunctionInfo, HostCallContext,
+    StoreContext, TrapSite, ValRaw, VmctxLayout, ABI_VERSION, DESCRIPTOR_MAGIC,
 };
-use fuelc_runtime::{FuncType, Module, ModuleDescriptor, ModuleMetadata, TrapCode, ValType};
+use fuelc_runtime::{
+    CallError, Extern, FuncType, Instance, Module, ModuleDescriptor, ModuleMetadata, Store, Trap,
+    TrapCode, Val, ValType,
+};
 use std::mem::transmute;
 
 /// The type section every fake module uses.
@@ -41,21 +46,11 @@ pub fn layout(tables: u32, globals: u32, funcs: u32) -> VmctxLayout {
     VmctxLayout::new(4, tables, globals, funcs)
 }
 
+/// Metadata of a module named `name` with the [`types`] and nothing else.
 pub fn metadata(name: &str) -> ModuleMetadata {
     ModuleMetadata {
-        name: name.into(),
-        bounds_checks: fuelc_runtime::abi::BoundsChecks::Guard,
         types: types(),
-        imports: vec![],
-        functions: vec![],
-        tables: vec![],
-        memories: vec![],
-        globals: vec![],
-        exports: vec![],
-        start: None,
-        elements: vec![],
-        data: vec![],
-        function_names: vec![],
+        ..ModuleMetadata::empty(name, BoundsChecks::Guard)
     }
 }
 
@@ -180,6 +175,27 @@ unsafe extern "C" fn host_i32_i32(ctx: *mut u8, a: i32) -> i32 {
     read_i32(values.as_mut_ptr(), 0)
 }
 
+/// Calls the function `instance` exports as `name`.
+pub fn call(
+    store: &mut Store,
+    instance: Instance,
+    name: &str,
+    args: &[Val],
+) -> Result<Vec<Val>, CallError> {
+    let Some(Extern::Func(f)) = store.export(instance, name) else {
+        panic!("no function {name}");
+    };
+    store.call(f, args)
+}
+
+/// The error of a call that trapped with `code` in `function`.
+pub fn trap(code: TrapCode, function: &str) -> CallError {
+    CallError::Trap(Trap {
+        code,
+        function: function.into(),
+    })
+}
+
 /// The builtins table of an instance.
 pub fn builtins(vmctx: *mut u8) -> &'static Builtins {
     // SAFETY: every context holds the builtins pointer at this offset.
@@ -190,10 +206,49 @@ pub fn builtins(vmctx: *mut u8) -> &'static Builtins {
     }
 }
 
+/// The context of the instance's store.
+fn store_context(vmctx: *mut u8) -> *mut StoreContext {
+    // SAFETY: every context holds the store pointer at offset 0.
+    unsafe { *vmctx.cast::<*mut StoreContext>() }
+}
+
 /// The stack limit of the instance's store.
 pub fn stack_limit(vmctx: *mut u8) -> usize {
-    // SAFETY: every context holds the store pointer at offset 0.
-    unsafe { (**vmctx.cast::<*const StoreContext>()).stack_limit }
+    // SAFETY: the store context outlives its instances' calls.
+    unsafe { (*store_context(vmctx)).stack_limit }
+}
+
+/// Fuel metadata of an `exact` module with these unit costs.
+pub fn fuel_costs(memory_byte: u64, table_element: u64, memory_page: u64) -> FuelMetadata {
+    FuelMetadata {
+        mode: FuelMode::Exact,
+        memory_byte,
+        table_element,
+        memory_page,
+    }
+}
+
+/// Charges `cost` the way metered code charges a block in function
+/// `caller`: calls the `out_of_fuel` builtin if the store has less (which
+/// traps or returns with enough), then subtracts.
+pub fn charge(vmctx: *mut u8, caller: i32, cost: u64) {
+    let store = store_context(vmctx);
+    // SAFETY: the store context outlives its instances' calls, and nothing
+    // else uses it while this "generated code" runs; a builtin called as
+    // generated code would, from a frame that holds only integers.
+    unsafe {
+        if (*store).fuel < cost {
+            (builtins(vmctx).out_of_fuel)(vmctx, caller, cost as i64);
+        }
+        (*store).fuel -= cost;
+    }
+}
+
+/// Metered `[i32] -> [i32]` code that charges its argument, as function 0,
+/// and returns it.
+pub extern "C" fn spend(vmctx: *mut u8, cost: i32) -> i32 {
+    charge(vmctx, 0, cost as u64);
+    cost
 }
 
 /// Calls the function reference at `record` as `[i32] -> [i32]`.
@@ -227,6 +282,13 @@ std::arch::global_asm!(
     "fuelc_test_load_far_fault:",
     "mov eax, [rax + rcx]",
     "ret",
+    ".p2align 4",
+    ".globl fuelc_test_fuel_trap",
+    "fuelc_test_fuel_trap:",
+    "mov r15, 0x1234",
+    ".globl fuelc_test_fuel_trap_site",
+    "fuelc_test_fuel_trap_site:",
+    "ud2",
 );
 
 #[cfg(target_arch = "aarch64")]
@@ -250,6 +312,13 @@ std::arch::global_asm!(
     "fuelc_test_load_far_fault:",
     "ldr w0, [x0, x1]",
     "ret",
+    ".p2align 4",
+    ".globl fuelc_test_fuel_trap",
+    "fuelc_test_fuel_trap:",
+    "movz x21, #0x1234",
+    ".globl fuelc_test_fuel_trap_site",
+    "fuelc_test_fuel_trap_site:",
+    "udf #0",
 );
 
 unsafe extern "C" {
@@ -260,7 +329,13 @@ unsafe extern "C" {
     /// Loads 4 GiB past the memory's base: `[] -> [i32]`.
     pub fn fuelc_test_load_far(vmctx: *mut u8) -> i32;
     fn fuelc_test_load_far_fault();
+    /// Puts [`TRAP_FUEL`] in the fuel register and traps: `[] -> []`.
+    fn fuelc_test_fuel_trap(vmctx: *mut u8);
+    fn fuelc_test_fuel_trap_site();
 }
+
+/// The fuel register's value when the fuel-trap stub traps.
+pub const TRAP_FUEL: u64 = 0x1234;
 
 /// The ud2 stub as code.
 pub fn ud2_code() -> *const u8 {
@@ -272,9 +347,23 @@ pub fn stack_trap_code() -> *const u8 {
     fuelc_test_stack_trap as *const u8
 }
 
+/// A stub starting at `start` as code and the offset of `site` in it.
+fn code_and_offset(start: *const u8, site: *const u8) -> (*const u8, u32) {
+    (start, (site as usize - start as usize) as u32)
+}
+
 /// The far-load stub as code and the offset of its faulting load.
 pub fn load_far_code() -> (*const u8, u32) {
-    let start = fuelc_test_load_far as *const u8;
-    let fault = fuelc_test_load_far_fault as *const u8;
-    (start, (fault as usize - start as usize) as u32)
+    code_and_offset(
+        fuelc_test_load_far as *const u8,
+        fuelc_test_load_far_fault as *const u8,
+    )
+}
+
+/// The fuel-trap stub as code and the offset of its trapping instruction.
+pub fn fuel_trap_code() -> (*const u8, u32) {
+    code_and_offset(
+        fuelc_test_fuel_trap as *const u8,
+        fuelc_test_fuel_trap_site as *const u8,
+    )
 }

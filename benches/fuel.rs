@@ -1,0 +1,381 @@
+//! What fuel metering costs in run time: `cargo bench --bench fuel`.
+//!
+//! The kernels in `benches/kernels/` (C with no libc, so their modules have
+//! no imports) are compiled to wasm32 with clang (the command in `CLANG`,
+//! or `clang`; lld provides the linker), then each with fuelc three ways:
+//! fuel off, `exact` and `per-op`, both with the `wasmtime` cost model. The
+//! three must return the same checksum and the two metered ones must
+//! consume the same fuel, or the benchmark stops with an error. The three
+//! are then timed interleaved (off, exact, per-op, off, ...) after one
+//! warm-up call each, and the table gives the median of the runs, the
+//! ratios to fuel off and their geometric means.
+//!
+//! `FUELC_BENCH_RUNS` sets the number of timed runs (default 7); arguments
+//! keep only the kernels whose name contains one of them. Without a clang
+//! that can build wasm32 the benchmark says so and exits successfully.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant, SystemTime};
+
+use fuelc::fuel::{CostModel, Metering};
+use fuelc::CompileOptions;
+use fuelc_runtime::abi::FuelMode;
+use fuelc_runtime::{Extern, Func, Store, Val};
+
+/// A kernel: `benches/kernels/NAME.c`, whose export `run(n)` returns a
+/// checksum.
+struct Kernel {
+    name: &'static str,
+    /// The argument of `run`, chosen so that one call with fuel off takes
+    /// 50 to 200 ms.
+    n: i32,
+}
+
+impl Kernel {
+    const fn new(name: &'static str, n: i32) -> Kernel {
+        Kernel { name, n }
+    }
+}
+
+const KERNELS: &[Kernel] = &[
+    Kernel::new("matmul", 40),
+    Kernel::new("sieve", 8),
+    Kernel::new("sha256", 600),
+    Kernel::new("nbody", 1_000_000),
+    Kernel::new("sort", 4),
+    Kernel::new("interp", 3_000_000),
+    Kernel::new("strsearch", 30),
+    Kernel::new("fib", 37),
+];
+
+const DEFAULT_RUNS: usize = 7;
+
+/// Enough fuel that no kernel runs out over all its calls.
+const BUDGET: u64 = u64::MAX / 2;
+
+/// How a kernel is metered, in the order of the timing loop.
+#[derive(Clone, Copy, Debug)]
+enum Variant {
+    Off,
+    Exact,
+    PerOp,
+}
+
+const VARIANTS: [Variant; 3] = [Variant::Off, Variant::Exact, Variant::PerOp];
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Off => "off",
+            Variant::Exact => "exact",
+            Variant::PerOp => "per_op",
+        }
+    }
+
+    fn metered(self) -> bool {
+        !matches!(self, Variant::Off)
+    }
+
+    fn metering(self) -> Option<Metering> {
+        let mode = match self {
+            Variant::Off => return None,
+            Variant::Exact => FuelMode::Exact,
+            Variant::PerOp => FuelMode::PerOp,
+        };
+        Some(Metering {
+            mode,
+            costs: CostModel::wasmtime(),
+        })
+    }
+}
+
+/// The outcome of one call of `run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Outcome {
+    checksum: i32,
+    /// Fuel the call consumed; 0 with fuel off.
+    fuel: u64,
+}
+
+/// One variant of a kernel, instantiated in a store of its own.
+struct Compiled {
+    variant: Variant,
+    store: Store,
+    run: Func,
+}
+
+impl Compiled {
+    fn new(kernel: &Kernel, wasm: &[u8], variant: Variant) -> Compiled {
+        let mut options =
+            CompileOptions::host(&format!("bench_{}_{}", kernel.name, variant.name()));
+        options.metering = variant.metering();
+        let object = fuelc::compile(wasm, &options)
+            .unwrap_or_else(|e| fail(&format!("{} ({variant:?}): {e}", kernel.name)));
+        let module = fuelc::loader::load_object(&object, &options.prefix)
+            .unwrap_or_else(|e| fail(&format!("{} ({variant:?}): {e}", kernel.name)));
+        let mut store = Store::new();
+        if variant.metered() {
+            store.set_fuel(BUDGET);
+        }
+        let instance = store
+            .instantiate(&module, &[])
+            .unwrap_or_else(|e| fail(&format!("{} ({variant:?}): {e}", kernel.name)));
+        let Some(Extern::Func(run)) = store.export(instance, "run") else {
+            fail(&format!("{} exports no function `run`", kernel.name));
+        };
+        Compiled {
+            variant,
+            store,
+            run,
+        }
+    }
+
+    /// Calls `run(n)` and returns what it did and how long the call took.
+    fn call(&mut self, kernel: &Kernel) -> (Outcome, Duration) {
+        let before = self.consumed();
+        let start = Instant::now();
+        let result = self.store.call(self.run, &[Val::I32(kernel.n)]);
+        let elapsed = start.elapsed();
+        let checksum = match result.as_deref() {
+            Ok([Val::I32(checksum)]) => *checksum,
+            other => fail(&format!(
+                "{} ({:?}): run({}) returned {other:?}",
+                kernel.name, self.variant, kernel.n
+            )),
+        };
+        let fuel = self.consumed() - before;
+        (Outcome { checksum, fuel }, elapsed)
+    }
+
+    /// Fuel consumed by the store so far; 0 with fuel off.
+    fn consumed(&self) -> u64 {
+        if self.variant.metered() {
+            self.store.fuel_consumed()
+        } else {
+            0
+        }
+    }
+}
+
+/// One line of the table.
+struct Row {
+    name: &'static str,
+    /// Median time per variant, in the order of [`VARIANTS`].
+    ms: [f64; 3],
+    fuel: u64,
+}
+
+impl Row {
+    fn ratio(&self, variant: Variant) -> f64 {
+        self.ms[variant as usize] / self.ms[Variant::Off as usize]
+    }
+}
+
+/// Compiles, checks and times one kernel.
+fn measure(kernel: &Kernel, wasm: &[u8], runs: usize) -> Row {
+    let mut compiled = VARIANTS.map(|v| Compiled::new(kernel, wasm, v));
+    // The warm-up call of each variant gives the outcome every timed call
+    // must reproduce.
+    let expected = compiled.each_mut().map(|c| c.call(kernel).0);
+    let [off, exact, per_op] = expected;
+    if off.checksum != exact.checksum || off.checksum != per_op.checksum {
+        fail(&format!(
+            "{}: the checksums differ: off {}, exact {}, per-op {}",
+            kernel.name, off.checksum, exact.checksum, per_op.checksum
+        ));
+    }
+    if exact.fuel != per_op.fuel {
+        fail(&format!(
+            "{}: exact consumed {} fuel, per-op {}",
+            kernel.name, exact.fuel, per_op.fuel
+        ));
+    }
+    let mut times = [(); 3].map(|()| Vec::with_capacity(runs));
+    for _ in 0..runs {
+        for (i, c) in compiled.iter_mut().enumerate() {
+            let (outcome, elapsed) = c.call(kernel);
+            if outcome != expected[i] {
+                fail(&format!(
+                    "{} ({:?}): a timed run gave {outcome:?}, the warm-up {:?}",
+                    kernel.name, c.variant, expected[i]
+                ));
+            }
+            times[i].push(elapsed.as_secs_f64() * 1e3);
+        }
+    }
+    Row {
+        name: kernel.name,
+        ms: times.map(median),
+        fuel: exact.fuel,
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
+fn geomean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, count) = values.fold((0.0, 0), |(s, c), v| (s + v.ln(), c + 1));
+    (sum / f64::from(count)).exp()
+}
+
+/// Compiles `source` to a wasm32 module at `output` with no libc, no entry
+/// point and the export `run`.
+fn clang(clang: &str, source: &Path, output: &Path) -> Result<(), String> {
+    let result = Command::new(clang)
+        .args([
+            "--target=wasm32",
+            "-O2",
+            "-nostdlib",
+            "-Wl,--no-entry",
+            "-Wl,--export=run",
+            "-o",
+        ])
+        .arg(output)
+        .arg(source)
+        .output()
+        .map_err(|e| format!("cannot run `{clang}`: {e}"))?;
+    if result.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{clang}` failed on {} ({}):\n{}",
+            source.display(),
+            result.status,
+            String::from_utf8_lossy(&result.stderr)
+        ))
+    }
+}
+
+/// Prints `message` as the reason the benchmark failed and exits with
+/// status 1.
+fn fail(message: &str) -> ! {
+    eprintln!("fuel benchmark failed: {message}");
+    std::process::exit(1);
+}
+
+/// The current date and time in UTC, as `YYYY-MM-DD HH:MM UTC`.
+fn now_utc() -> String {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let days = secs / 86_400;
+    let era_days = days + 719_468;
+    let era = era_days / 146_097;
+    let doe = era_days % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    let minutes = secs % 86_400 / 60;
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        minutes / 60,
+        minutes % 60
+    )
+}
+
+fn print_table(rows: &[Row], runs: usize) {
+    println!();
+    println!("| program   |   ms off | ms exact | exact/off | per-op/off | fuel consumed |");
+    println!("|-----------|---------:|---------:|----------:|-----------:|--------------:|");
+    for row in rows {
+        println!(
+            "| {:<9} | {:>8.1} | {:>8.1} | {:>9.3} | {:>10.3} | {:>13} |",
+            row.name,
+            row.ms[Variant::Off as usize],
+            row.ms[Variant::Exact as usize],
+            row.ratio(Variant::Exact),
+            row.ratio(Variant::PerOp),
+            row.fuel
+        );
+    }
+    let exact = geomean(rows.iter().map(|r| r.ratio(Variant::Exact)));
+    let per_op = geomean(rows.iter().map(|r| r.ratio(Variant::PerOp)));
+    let worst = rows
+        .iter()
+        .max_by(|a, b| a.ratio(Variant::Exact).total_cmp(&b.ratio(Variant::Exact)))
+        .expect("at least one kernel");
+    println!();
+    println!("geomean exact/off:  {exact:.3} (target: at most 1.08)");
+    println!("geomean per-op/off: {per_op:.3}");
+    println!(
+        "worst exact/off:    {:.3} ({}; target: at most 1.25)",
+        worst.ratio(Variant::Exact),
+        worst.name
+    );
+    println!("median of {runs} runs, cost model wasmtime, {}", now_utc());
+}
+
+fn main() -> ExitCode {
+    let clang_command = std::env::var("CLANG").unwrap_or_else(|_| "clang".into());
+    let runs = match std::env::var("FUELC_BENCH_RUNS") {
+        Ok(value) => match value.parse::<usize>() {
+            Ok(runs) if runs > 0 => runs,
+            _ => fail(&format!(
+                "FUELC_BENCH_RUNS={value:?} is not a positive integer"
+            )),
+        },
+        Err(_) => DEFAULT_RUNS,
+    };
+    // `cargo bench` passes `--bench`; other arguments filter the kernels.
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/kernels");
+    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuel-bench");
+    std::fs::create_dir_all(&out_dir)
+        .unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", out_dir.display())));
+
+    let probe = out_dir.join("probe.c");
+    std::fs::write(&probe, "int run(int n) { return n; }\n")
+        .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", probe.display())));
+    if let Err(why) = clang(&clang_command, &probe, &out_dir.join("probe.wasm")) {
+        println!("fuel benchmark skipped: it needs clang with the wasm32 target and lld");
+        println!("(apt-get install clang lld; or set CLANG to such a clang).");
+        println!("{why}");
+        return ExitCode::SUCCESS;
+    }
+
+    let mut rows = Vec::new();
+    for kernel in KERNELS {
+        if !filters.is_empty() && !filters.iter().any(|f| kernel.name.contains(f.as_str())) {
+            continue;
+        }
+        let wasm_path = out_dir.join(format!("{}.wasm", kernel.name));
+        clang(
+            &clang_command,
+            &sources.join(format!("{}.c", kernel.name)),
+            &wasm_path,
+        )
+        .unwrap_or_else(|e| fail(&e));
+        let wasm = std::fs::read(&wasm_path)
+            .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", wasm_path.display())));
+        let row = measure(kernel, &wasm, runs);
+        eprintln!(
+            "{}: {:.1} / {:.1} / {:.1} ms (off / exact / per-op)",
+            row.name,
+            row.ms[Variant::Off as usize],
+            row.ms[Variant::Exact as usize],
+            row.ms[Variant::PerOp as usize]
+        );
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        fail(&format!("no kernel matches {filters:?}"));
+    }
+    println!("kernels compiled to {}", out_dir.display());
+    print_table(&rows, runs);
+    ExitCode::SUCCESS
+}

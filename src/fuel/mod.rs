@@ -1,0 +1,28 @@
+//! Fuel analysis: where metered code charges fuel, and how much.
+//!
+//! [`plan_function`] walks a function body once, before translation, and
+//! returns the [`Charge`]s the translator must emit: one per metered block
+//! in `exact` mode, one per operator in `per-op` mode. The translator then
+//! emits each charge before the operator it names (see
+//! `translate::FuncTranslator::emit_charge`). The contract these plans
+//! implement is written down in `docs/fuel.md`.
+//!
+//! This module must not generate code; it only decides what is charged
+//! where.
+
+mod analysis;
+pub mod cost;
+
+pub use analysis::{plan_function, Charge};
+pub use cost::{CostModel, OperatorCost};
+
+use fuelc_runtime::abi::FuelMode;
+
+/// How a module is metered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metering {
+    /// Per-block or per-operator charging.
+    pub mode: FuelMode,
+    /// What everything costs.
+    pub costs: CostModel,
+}

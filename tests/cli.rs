@@ -30,6 +30,13 @@ fn assert_one_line_error(out: &Output, needles: &[&str]) {
     }
 }
 
+/// Asserts a successful run that printed exactly `expected` on stdout.
+fn assert_stdout(out: &Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{stderr}");
+}
+
 fn compile_to(dir: &Path, input: &Path) -> Output {
     let out = dir.join("out.o");
     fuelc(&[
@@ -136,15 +143,7 @@ fn run_invokes_an_export_and_prints_results() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "fac.wat", FAC.as_bytes());
     let out = fuelc(&["run", input.to_str().unwrap(), "--invoke", "fac", "20"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "2432902008176640000\n"
-    );
+    assert_stdout(&out, "2432902008176640000\n");
 }
 
 #[test]
@@ -162,12 +161,7 @@ fn run_with_fuel_prints_the_fuel_line_last() {
     let input = input.to_str().unwrap();
     // fac(n) costs 10n + 5 under the wasmtime preset (see tests/fuel.rs).
     let out = fuelc(&["run", input, "--fuel", "1000", "--invoke", "fac", "5"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "120\n");
+    assert_stdout(&out, "120\n");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         stderr.lines().last(),
@@ -199,8 +193,8 @@ fn fuel_flags_are_checked() {
         &fuelc(&["compile", input, "-o", out, "--fuel", "100"]),
         &["run"],
     );
-    assert_one_line_error(
-        &fuelc(&[
+    let with_model = |model: &str| {
+        fuelc(&[
             "compile",
             input,
             "-o",
@@ -208,49 +202,29 @@ fn fuel_flags_are_checked() {
             "--fuel",
             "exact",
             "--cost-model",
-            "nope.toml",
-        ]),
-        &["nope.toml"],
-    );
-    let r = fuelc(&[
-        "compile",
-        input,
-        "-o",
-        out,
-        "--fuel",
-        "exact",
-        "--cost-model",
-        "uniform",
-    ]);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+            model,
+        ])
+    };
+    assert_one_line_error(&with_model("nope.toml"), &["nope.toml"]);
+    assert_stdout(&with_model("uniform"), "");
 }
 
 #[test]
 fn readme_quick_start_example_runs() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/fac.wat");
     let out = fuelc(&["run", example, "--invoke", "fac", "20"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "2432902008176640000\n"
-    );
+    assert_stdout(&out, "2432902008176640000\n");
     // Per call: entry, local.get, i64.const, i64.le_s, if (5); the else arm
     // costs 6 and the then arm 1: 20 * 5 + 19 * 6 + 1 = 215.
     let out = fuelc(&["run", example, "--fuel", "1000", "--invoke", "fac", "20"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_stdout(&out, "2432902008176640000\n");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         stderr.lines().last(),
         Some("fuel: consumed 215, remaining 785")
     );
-    let out = fuelc(&["run", example, "--invoke", "sum_to", "100"]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "5050\n");
+    assert_stdout(
+        &fuelc(&["run", example, "--invoke", "sum_to", "100"]),
+        "5050\n",
+    );
 }

@@ -306,3 +306,53 @@ fn forbidden_operators_fail_to_compile_with_name_and_offset() {
         "{err}"
     );
 }
+
+/// Static costs: entry 1 + one operand op + the operator 1 (+ ref.null 1).
+const GROW: &str = r#"(module
+  (memory 1 1)
+  (table 1 1 funcref)
+  (func (export "mem_const") (result i32) (memory.grow (i32.const 1)))
+  (func (export "mem_param") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "tab_param") (param i32) (result i32)
+    (table.grow (ref.null func) (local.get 0)))
+  (func (export "fill_const") (param i32)
+    (memory.fill (local.get 0) (i32.const 0) (i32.const 100)))
+  (func (export "fill_big") (param i32)
+    (memory.fill (local.get 0) (i32.const 0) (i32.const 200))))"#;
+
+#[test]
+fn failed_grows_pay_only_static_costs_unless_the_delta_is_a_small_constant() {
+    for mode in MODES {
+        let cases: [(&str, &[Val], u64); 4] = [
+            ("mem_param", &[Val::I32(1)], 3),
+            ("tab_param", &[Val::I32(1)], 4),
+            // The constant 1 is folded into the block: 3 + 1.
+            ("mem_const", &[], 4),
+            ("mem_param", &[Val::I32(0)], 3),
+        ];
+        for (name, args, expected) in cases {
+            let (outcome, consumed, _) = run(GROW, mode, name, args, 1000);
+            let grown = if args == [Val::I32(0)] { 1 } else { -1 };
+            assert_eq!(outcome.unwrap(), vec![Val::I32(grown)], "{name}");
+            assert_eq!(consumed, expected, "{mode:?} {name}");
+        }
+    }
+}
+
+#[test]
+fn small_constant_lengths_are_charged_with_the_block() {
+    for mode in MODES {
+        // entry, local.get, i32.const, i32.const, memory.fill = 5.
+        let (outcome, consumed, _) = run(GROW, mode, "fill_const", &[Val::I32(0)], 1000);
+        outcome.unwrap();
+        assert_eq!(consumed, 105, "{mode:?}");
+        // Out of bounds: the folded 100 was paid with the block.
+        let (outcome, consumed, _) = run(GROW, mode, "fill_const", &[Val::I32(65500)], 1000);
+        assert_eq!(outcome.unwrap_err().code, TrapCode::MemoryOutOfBounds);
+        assert_eq!(consumed, 105, "{mode:?}");
+        // 200 is above the folding limit: charged after the bounds check.
+        let (outcome, consumed, _) = run(GROW, mode, "fill_big", &[Val::I32(65500)], 1000);
+        assert_eq!(outcome.unwrap_err().code, TrapCode::MemoryOutOfBounds);
+        assert_eq!(consumed, 5, "{mode:?}");
+    }
+}

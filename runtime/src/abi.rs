@@ -433,7 +433,8 @@ impl VmctxLayout {
 /// [`Builtins`] table and the compiler's call signatures come from one list.
 ///
 /// Each entry is `name(param: type, ...) -> result;` where a type is `ptr`,
-/// `i32` or `i64`. Every builtin but `host_call` takes the caller's
+/// `i32` or `i64`. Builtins with a dynamic fuel cost take a last `units`
+/// operand (see [`Builtin::has_units`]). Every builtin but `host_call` takes the caller's
 /// [`VmctxLayout`] context and the caller's function index (so that a trap
 /// can name it) first. Builtins that trap do not return.
 #[macro_export]
@@ -441,24 +442,24 @@ macro_rules! for_each_builtin {
     ($m:ident) => {
         $m! {
             /// `memory.grow`: grows the memory by `delta` pages and returns the
-            /// old size in pages, or -1.
-            memory_grow(vmctx: ptr, caller: i32, delta: i32) -> i32;
+            /// old size in pages, or -1. `units`: see [`Builtin::has_units`].
+            memory_grow(vmctx: ptr, caller: i32, delta: i32, units: i32) -> i32;
             /// `memory.fill`: traps with `MemoryOutOfBounds`.
-            memory_fill(vmctx: ptr, caller: i32, dst: i32, value: i32, len: i32) -> ();
+            memory_fill(vmctx: ptr, caller: i32, dst: i32, value: i32, len: i32, units: i32) -> ();
             /// `memory.copy`: traps with `MemoryOutOfBounds`.
-            memory_copy(vmctx: ptr, caller: i32, dst: i32, src: i32, len: i32) -> ();
+            memory_copy(vmctx: ptr, caller: i32, dst: i32, src: i32, len: i32, units: i32) -> ();
             /// `memory.init`: traps with `MemoryOutOfBounds`.
-            memory_init(vmctx: ptr, caller: i32, segment: i32, dst: i32, src: i32, len: i32) -> ();
+            memory_init(vmctx: ptr, caller: i32, segment: i32, dst: i32, src: i32, len: i32, units: i32) -> ();
             /// `data.drop`.
             data_drop(vmctx: ptr, caller: i32, segment: i32) -> ();
             /// `table.grow`: returns the old size, or -1.
-            table_grow(vmctx: ptr, caller: i32, table: i32, init: i64, delta: i32) -> i32;
+            table_grow(vmctx: ptr, caller: i32, table: i32, init: i64, delta: i32, units: i32) -> i32;
             /// `table.fill`: traps with `TableOutOfBounds`.
-            table_fill(vmctx: ptr, caller: i32, table: i32, dst: i32, value: i64, len: i32) -> ();
+            table_fill(vmctx: ptr, caller: i32, table: i32, dst: i32, value: i64, len: i32, units: i32) -> ();
             /// `table.copy`: traps with `TableOutOfBounds`.
-            table_copy(vmctx: ptr, caller: i32, dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32) -> ();
+            table_copy(vmctx: ptr, caller: i32, dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32, units: i32) -> ();
             /// `table.init`: traps with `TableOutOfBounds`.
-            table_init(vmctx: ptr, caller: i32, table: i32, segment: i32, dst: i32, src: i32, len: i32) -> ();
+            table_init(vmctx: ptr, caller: i32, table: i32, segment: i32, dst: i32, src: i32, len: i32, units: i32) -> ();
             /// `elem.drop`.
             elem_drop(vmctx: ptr, caller: i32, segment: i32) -> ();
             /// Calls the host function behind a [`HostCallContext`] with
@@ -546,6 +547,25 @@ macro_rules! define_builtins {
             /// Byte offset of this builtin's pointer in [`Builtins`].
             pub fn offset(self) -> u32 {
                 self as u32 * POINTER_SIZE
+            }
+
+            /// Whether the builtin's last parameter is `units`: how many units
+            /// of its dynamic fuel cost (bytes, elements or pages) the runtime
+            /// charges. Generated code passes the operand itself (the length
+            /// or the delta), or 0 when it already charged a constant operand
+            /// with the metered block; unmetered modules are never charged.
+            pub fn has_units(self) -> bool {
+                matches!(
+                    self,
+                    Builtin::memory_grow
+                        | Builtin::memory_fill
+                        | Builtin::memory_copy
+                        | Builtin::memory_init
+                        | Builtin::table_grow
+                        | Builtin::table_fill
+                        | Builtin::table_copy
+                        | Builtin::table_init
+                )
             }
 
             /// The builtin's signature.

@@ -90,22 +90,22 @@ macro_rules! trapping_builtins {
 }
 
 trapping_builtins! {
-    memory_grow(delta: i32) -> i32 =>
-        |i| i.memory_grow(u(delta)).map(grown);
-    memory_fill(dst: i32, value: i32, len: i32) =>
-        |i| i.memory_fill(u(dst), value as u8, u(len));
-    memory_copy(dst: i32, src: i32, len: i32) =>
-        |i| i.memory_copy(u(dst), u(src), u(len));
-    memory_init(segment: i32, dst: i32, src: i32, len: i32) =>
-        |i| i.memory_init(segment as u32, u(dst), u(src), u(len));
-    table_grow(table: i32, init: i64, delta: i32) -> i32 =>
-        |i| i.table_grow(table as u32, init as u64, u(delta)).map(grown);
-    table_fill(table: i32, dst: i32, value: i64, len: i32) =>
-        |i| i.table_fill(table as u32, u(dst), value as u64, u(len));
-    table_copy(dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32) =>
-        |i| i.table_copy(dst_table as u32, src_table as u32, u(dst), u(src), u(len));
-    table_init(table: i32, segment: i32, dst: i32, src: i32, len: i32) =>
-        |i| i.table_init(table as u32, segment as u32, u(dst), u(src), u(len));
+    memory_grow(delta: i32, units: i32) -> i32 =>
+        |i| i.memory_grow(u(delta), u(units)).map(grown);
+    memory_fill(dst: i32, value: i32, len: i32, units: i32) =>
+        |i| i.memory_fill(u(dst), value as u8, u(len), u(units));
+    memory_copy(dst: i32, src: i32, len: i32, units: i32) =>
+        |i| i.memory_copy(u(dst), u(src), u(len), u(units));
+    memory_init(segment: i32, dst: i32, src: i32, len: i32, units: i32) =>
+        |i| i.memory_init(segment as u32, u(dst), u(src), u(len), u(units));
+    table_grow(table: i32, init: i64, delta: i32, units: i32) -> i32 =>
+        |i| i.table_grow(table as u32, init as u64, u(delta), u(units)).map(grown);
+    table_fill(table: i32, dst: i32, value: i64, len: i32, units: i32) =>
+        |i| i.table_fill(table as u32, u(dst), value as u64, u(len), u(units));
+    table_copy(dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32, units: i32) =>
+        |i| i.table_copy(dst_table as u32, src_table as u32, u(dst), u(src), u(len), u(units));
+    table_init(table: i32, segment: i32, dst: i32, src: i32, len: i32, units: i32) =>
+        |i| i.table_init(table as u32, segment as u32, u(dst), u(src), u(len), u(units));
     out_of_fuel(required: i64) =>
         |i| i.ensure_fuel(required as u64);
 }

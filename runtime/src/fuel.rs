@@ -1,7 +1,7 @@
 //! A store's fuel: the [`StoreState`] record behind every store's
 //! [`StoreContext`], the fuel accounting (remaining, consumed, set, add) and
 //! the out-of-fuel handler that builtins run when a charge finds the store
-//! short.
+//! short, and the refund of a charge whose action did not happen.
 //!
 //! While metered code runs, the live fuel is in a register and
 //! `StoreContext::fuel` is current only when control is outside wasm code
@@ -126,6 +126,24 @@ impl StoreState {
         Ok(())
     }
 
+    /// Charges `cost` for `act` and runs it, refunding the charge if `act`
+    /// does not happen (returns `None`): an action that fails costs nothing.
+    /// If the charge fails, `act` does not run.
+    pub(crate) fn charge_for<R>(
+        &mut self,
+        cost: u64,
+        act: impl FnOnce() -> Option<R>,
+    ) -> Result<Option<R>, TrapCode> {
+        self.charge(cost)?;
+        let outcome = act();
+        if outcome.is_none() {
+            // Cannot overflow: `cost` was just subtracted, and `act` cannot
+            // reach the store to change its fuel.
+            self.context.fuel += cost;
+        }
+        Ok(outcome)
+    }
+
     /// The payload of a panic of the handler since the last call, if any.
     pub(crate) fn take_panic(&mut self) -> Option<Box<dyn Any + Send>> {
         self.panic.take()
@@ -177,6 +195,26 @@ mod tests {
         assert_eq!((s.remaining(), s.consumed()), (0, 5));
         assert_eq!(s.charge(0), Ok(()));
         assert_eq!(*log.borrow(), [(5, 3), (5, 4)]);
+    }
+
+    #[test]
+    fn actions_that_fail_are_refunded() {
+        let mut s = StoreState::default();
+        s.set(10);
+        assert_eq!(s.charge_for(4, || Some(7)), Ok(Some(7)));
+        assert_eq!((s.remaining(), s.consumed()), (6, 4));
+        assert_eq!(s.charge_for(4, || None::<()>), Ok(None));
+        assert_eq!((s.remaining(), s.consumed()), (6, 4), "refunded");
+        let unpaid = || -> Option<()> { panic!("not paid for, so never run") };
+        assert_eq!(s.charge_for(7, unpaid), Err(TrapCode::OutOfFuel));
+        assert_eq!((s.remaining(), s.consumed()), (6, 4));
+        s.set_handler(Box::new(|_, _| Some(5)));
+        assert_eq!(s.charge_for(8, || None::<()>), Ok(None));
+        assert_eq!(
+            (s.remaining(), s.consumed()),
+            (11, 4),
+            "what the handler added stays; the charge does not"
+        );
     }
 
     #[test]

@@ -372,19 +372,46 @@ impl InstanceData {
         f(unsafe { &mut *StoreState::from_context(context) })
     }
 
-    /// The payment for `units` of a dynamic cost priced per unit by
-    /// `price` in the module's fuel metadata: charges the store
-    /// `units * price` (saturating), or nothing if the module is not
-    /// metered.
+    /// The dynamic cost of `units` priced per unit by `price` in the
+    /// module's fuel metadata: `units * price` (saturating), or 0 if the
+    /// module is not metered.
+    fn cost(&self, price: fn(&FuelMetadata) -> u64, units: u64) -> u64 {
+        self.module
+            .inner()
+            .metadata
+            .fuel
+            .as_ref()
+            .map_or(0, |fuel| units.saturating_mul(price(fuel)))
+    }
+
+    /// The payment for `units` of a dynamic cost priced by `price` (see
+    /// [`InstanceData::cost`]): charges the store their cost.
     fn fee(
         &self,
         price: fn(&FuelMetadata) -> u64,
         units: u64,
     ) -> impl FnOnce() -> Result<(), TrapCode> + '_ {
-        move || match &self.module.inner().metadata.fuel {
-            Some(fuel) => self.with_store(|s| s.charge(units.saturating_mul(price(fuel)))),
-            None => Ok(()),
+        move || self.with_store(|s| s.charge(self.cost(price, units)))
+    }
+
+    /// A growth paying for `units` units priced by `price`, given whether it `fits`
+    /// the object's limits. One that does not returns `None` and costs
+    /// nothing. Otherwise the growth is charged (running the out-of-fuel
+    /// handler if the store is short, and trapping with nothing grown if it
+    /// stays short), then `grow` runs, and the charge is refunded if it
+    /// fails anyway (the system refused memory).
+    fn paid_growth(
+        &self,
+        price: fn(&FuelMetadata) -> u64,
+        units: u64,
+        fits: bool,
+        grow: impl FnOnce() -> Option<u64>,
+    ) -> Result<Option<u64>, TrapCode> {
+        if !fits {
+            return Ok(None);
         }
+        let cost = self.cost(price, units);
+        self.with_store(|s| s.charge_for(cost, grow))
     }
 
     /// The `out_of_fuel` builtin: makes sure the store has `required` fuel,
@@ -400,22 +427,43 @@ impl InstanceData {
         self.with_store(StoreState::take_panic)
     }
 
-    /// `memory.grow`: pays for `delta` pages, then returns the old size in
-    /// pages, or `None` if the memory cannot grow.
-    pub(crate) fn memory_grow(&self, delta: u64) -> Result<Option<u64>, TrapCode> {
-        self.fee(|f| f.memory_page, delta)()?;
-        Ok(self.with_memory(|m| m.grow(delta)).ok().flatten())
+    /// `memory.grow`: returns the old size in pages, or `None` if the
+    /// memory cannot grow; only a growth that happens pays for its `units`
+    /// pages (see [`InstanceData::paid_growth`] and
+    /// [`crate::abi::Builtin::has_units`]).
+    pub(crate) fn memory_grow(&self, delta: u64, units: u64) -> Result<Option<u64>, TrapCode> {
+        self.with_memory(|m| {
+            self.paid_growth(
+                |f| f.memory_page,
+                units,
+                m.can_grow(delta),
+                || m.grow(delta),
+            )
+        })
+        .unwrap_or(Ok(None))
     }
 
     /// `memory.fill`.
-    pub(crate) fn memory_fill(&self, dst: u64, value: u8, len: u64) -> Result<(), TrapCode> {
-        let fee = self.fee(|f| f.memory_byte, len);
+    pub(crate) fn memory_fill(
+        &self,
+        dst: u64,
+        value: u8,
+        len: u64,
+        units: u64,
+    ) -> Result<(), TrapCode> {
+        let fee = self.fee(|f| f.memory_byte, units);
         self.with_memory(|m| m.fill(dst, value, len, fee))?
     }
 
     /// `memory.copy`.
-    pub(crate) fn memory_copy(&self, dst: u64, src: u64, len: u64) -> Result<(), TrapCode> {
-        let fee = self.fee(|f| f.memory_byte, len);
+    pub(crate) fn memory_copy(
+        &self,
+        dst: u64,
+        src: u64,
+        len: u64,
+        units: u64,
+    ) -> Result<(), TrapCode> {
+        let fee = self.fee(|f| f.memory_byte, units);
         self.with_memory(|m| m.copy(dst, src, len, fee))?
     }
 
@@ -426,8 +474,9 @@ impl InstanceData {
         dst: u64,
         src: u64,
         len: u64,
+        units: u64,
     ) -> Result<(), TrapCode> {
-        let fee = self.fee(|f| f.memory_byte, len);
+        let fee = self.fee(|f| f.memory_byte, units);
         let i = segment as usize;
         let bytes = match self.module.inner().metadata.data.get(i) {
             Some(seg) if !self.dropped_data[i] => &seg.bytes[..],
@@ -444,19 +493,25 @@ impl InstanceData {
         }
     }
 
-    /// `table.grow`: pays for `delta` elements, then returns the old size,
-    /// or `None` if the table cannot grow.
+    /// `table.grow`: returns the old size, or `None` if the table cannot
+    /// grow; only a growth that happens pays for its `units` elements (see
+    /// [`InstanceData::paid_growth`]).
     pub(crate) fn table_grow(
         &self,
         table: u32,
         init: u64,
         delta: u64,
+        units: u64,
     ) -> Result<Option<u64>, TrapCode> {
-        self.fee(|f| f.table_element, delta)()?;
-        Ok(self
-            .with_table(table, |t| t.grow(delta, init))
-            .ok()
-            .flatten())
+        self.with_table(table, |t| {
+            self.paid_growth(
+                |f| f.table_element,
+                units,
+                t.can_grow(delta),
+                || t.grow(delta, init),
+            )
+        })
+        .unwrap_or(Ok(None))
     }
 
     /// `table.fill`.
@@ -466,8 +521,9 @@ impl InstanceData {
         dst: u64,
         value: u64,
         len: u64,
+        units: u64,
     ) -> Result<(), TrapCode> {
-        let fee = self.fee(|f| f.table_element, len);
+        let fee = self.fee(|f| f.table_element, units);
         self.with_table(table, |t| t.fill(dst, value, len, fee))?
     }
 
@@ -479,8 +535,9 @@ impl InstanceData {
         dst: u64,
         src: u64,
         len: u64,
+        units: u64,
     ) -> Result<(), TrapCode> {
-        let fee = self.fee(|f| f.table_element, len);
+        let fee = self.fee(|f| f.table_element, units);
         let dst_ptr = self.table_ptr(dst_table)?;
         let src_ptr = self.table_ptr(src_table)?;
         if dst_ptr == src_ptr {
@@ -500,8 +557,9 @@ impl InstanceData {
         dst: u64,
         src: u64,
         len: u64,
+        units: u64,
     ) -> Result<(), TrapCode> {
-        let fee = self.fee(|f| f.table_element, len);
+        let fee = self.fee(|f| f.table_element, units);
         let items = self
             .elements
             .get(segment as usize)

@@ -68,14 +68,27 @@ impl LinearMemory {
         }
     }
 
+    /// The size in pages after growing by `delta`, or `None` if that exceeds
+    /// the type's maximum or [`MAX_WASM_PAGES`] (which a guarded memory's
+    /// reservation always holds). Changes nothing.
+    fn grown_pages(&self, delta: u64) -> Option<u64> {
+        let new_pages = (self.def.length / WASM_PAGE_SIZE).checked_add(delta)?;
+        let limit = self.max.unwrap_or(MAX_WASM_PAGES).min(MAX_WASM_PAGES);
+        (new_pages <= limit).then_some(new_pages)
+    }
+
+    /// Whether growing by `delta` pages is within the memory's limits: if
+    /// so, [`LinearMemory::grow`] fails only if the system refuses memory.
+    pub(crate) fn can_grow(&self, delta: u64) -> bool {
+        self.grown_pages(delta).is_some()
+    }
+
     /// Grows by `delta` pages and returns the old size in pages, or `None`
-    /// (and no change) if that exceeds the maximum or memory is unavailable.
+    /// (and no change) if that exceeds the limits (see
+    /// [`LinearMemory::can_grow`]) or memory is unavailable.
     pub(crate) fn grow(&mut self, delta: u64) -> Option<u64> {
         let old_pages = self.def.length / WASM_PAGE_SIZE;
-        let new_pages = old_pages.checked_add(delta)?;
-        if new_pages > self.max.unwrap_or(MAX_WASM_PAGES).min(MAX_WASM_PAGES) {
-            return None;
-        }
+        let new_pages = self.grown_pages(delta)?;
         if delta == 0 {
             return Some(old_pages);
         }
@@ -172,6 +185,10 @@ impl Drop for LinearMemory {
         }
     }
 }
+
+// The largest memory fits a guarded memory's reservation, so growth within
+// `MAX_WASM_PAGES` never needs more than the reservation holds.
+const _: () = assert!(MAX_WASM_PAGES * WASM_PAGE_SIZE < GUARD_MEMORY_RESERVATION);
 
 fn pages_to_bytes(pages: u64) -> usize {
     // At most MAX_WASM_PAGES * 64 KiB = 4 GiB, which fits the 64-bit usize.
@@ -284,11 +301,13 @@ mod tests {
         for mode in MODES {
             let mut m = LinearMemory::new(ty(1, Some(3)), mode).unwrap();
             assert_eq!(m.data().len(), 65536);
+            assert!(m.can_grow(2) && !m.can_grow(3) && !m.can_grow(u64::MAX));
             assert_eq!(m.grow(1), Some(1));
             assert_eq!(m.grow(0), Some(2));
             assert_eq!(m.grow(2), None);
             assert_eq!(m.grow(1), Some(2));
             assert_eq!(m.grow(1), None);
+            assert!(m.can_grow(0) && !m.can_grow(1));
             assert_eq!(m.ty(), ty(3, Some(3)));
             assert_eq!(m.data().len(), 3 * 65536);
         }
@@ -310,6 +329,7 @@ mod tests {
     #[test]
     fn never_grows_past_the_wasm_limit() {
         let mut m = LinearMemory::new(ty(0, None), BoundsChecks::Guard).unwrap();
+        assert!(m.can_grow(MAX_WASM_PAGES) && !m.can_grow(MAX_WASM_PAGES + 1));
         assert_eq!(m.grow(MAX_WASM_PAGES + 1), None);
         assert_eq!(m.grow(u64::MAX), None);
         assert_eq!(m.ty().limits.min, 0);

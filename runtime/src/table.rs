@@ -73,19 +73,29 @@ impl TableObj {
         self.elements.len() as u64
     }
 
+    /// The size after growing by `delta`, or `None` if that exceeds the
+    /// type's maximum or [`MAX_TABLE_ELEMENTS`]. Changes nothing.
+    fn grown_size(&self, delta: u64) -> Option<u64> {
+        let new = self.size().checked_add(delta)?;
+        let limit = self
+            .max
+            .unwrap_or(MAX_TABLE_ELEMENTS)
+            .min(MAX_TABLE_ELEMENTS);
+        (new <= limit).then_some(new)
+    }
+
+    /// Whether growing by `delta` elements is within the table's limits: if
+    /// so, [`TableObj::grow`] fails only if memory cannot be allocated.
+    pub(crate) fn can_grow(&self, delta: u64) -> bool {
+        self.grown_size(delta).is_some()
+    }
+
     /// Grows by `delta` elements set to `init` and returns the old size, or
-    /// `None` (and no change) past the maximum or without memory.
+    /// `None` (and no change) past the limits (see [`TableObj::can_grow`])
+    /// or without memory.
     pub(crate) fn grow(&mut self, delta: u64, init: u64) -> Option<u64> {
         let old = self.size();
-        let new = old.checked_add(delta)?;
-        if new
-            > self
-                .max
-                .unwrap_or(MAX_TABLE_ELEMENTS)
-                .min(MAX_TABLE_ELEMENTS)
-        {
-            return None;
-        }
+        let new = self.grown_size(delta)?;
         self.elements.try_reserve_exact(delta as usize).ok()?;
         self.elements.resize(new as usize, init);
         self.sync();
@@ -175,6 +185,7 @@ mod tests {
     #[test]
     fn grows_up_to_the_maximum_and_republishes() {
         let mut t = TableObj::new(ty(1, Some(4)), 0).unwrap();
+        assert!(t.can_grow(3) && !t.can_grow(4) && !t.can_grow(u64::MAX));
         assert_eq!(t.grow(2, 9), Some(1));
         assert_eq!(t.slice(0, 3), Ok(&[0, 9, 9][..]));
         assert_eq!(t.grow(2, 9), None);
@@ -186,6 +197,8 @@ mod tests {
         assert_eq!(def.length, 4);
         assert_eq!(def.base.cast_const(), t.slice(0, 0).unwrap().as_ptr());
         let mut unbounded = TableObj::new(ty(0, None), 0).unwrap();
+        assert!(unbounded.can_grow(MAX_TABLE_ELEMENTS));
+        assert!(!unbounded.can_grow(MAX_TABLE_ELEMENTS + 1));
         assert_eq!(unbounded.grow(MAX_TABLE_ELEMENTS + 1, 0), None);
         assert_eq!(unbounded.grow(u64::MAX, 0), None);
     }

@@ -45,12 +45,12 @@ extern "C" fn add(_: *mut u8, a: i32, b: i64) -> i64 {
 
 extern "C" fn fill_oob(vmctx: *mut u8) {
     // SAFETY: a builtin called as generated code would.
-    unsafe { (builtins(vmctx).memory_fill)(vmctx, 3, -1, 0, 1) }
+    unsafe { (builtins(vmctx).memory_fill)(vmctx, 3, -1, 0, 1, 1) }
 }
 
 extern "C" fn grow(vmctx: *mut u8, delta: i32) -> i32 {
     // SAFETY: a builtin called as generated code would.
-    unsafe { (builtins(vmctx).memory_grow)(vmctx, 4, delta) }
+    unsafe { (builtins(vmctx).memory_grow)(vmctx, 4, delta, delta) }
 }
 
 // It only ends by trapping.

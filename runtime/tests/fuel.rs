@@ -1,7 +1,7 @@
 //! Fuel in the runtime with hand-made modules (see `support`): accounting
 //! across `set_fuel` and `add_fuel`, the out-of-fuel handler behind the
 //! `out_of_fuel` builtin, the dynamic costs builtins charge and their order
-//! against bounds checks, refusing to mix metered and unmetered modules in
+//! against bounds checks and growth limits, refusing to mix metered and unmetered modules in
 //! one store, and the fuel register saved by the trap handler.
 
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -33,41 +33,41 @@ macro_rules! builtin {
 }
 
 extern "C" fn fill(vmctx: *mut u8, dst: i32, len: i64) -> i64 {
-    builtin!(vmctx, memory_fill(1, dst, 7, len as i32));
+    builtin!(vmctx, memory_fill(1, dst, 7, len as i32, len as i32));
     0
 }
 
 extern "C" fn copy(vmctx: *mut u8, dst: i32, len: i64) -> i64 {
-    builtin!(vmctx, memory_copy(2, dst, 0, len as i32));
+    builtin!(vmctx, memory_copy(2, dst, 0, len as i32, len as i32));
     0
 }
 
 extern "C" fn init(vmctx: *mut u8, dst: i32, len: i64) -> i64 {
-    builtin!(vmctx, memory_init(3, 0, dst, 0, len as i32));
+    builtin!(vmctx, memory_init(3, 0, dst, 0, len as i32, len as i32));
     0
 }
 
 extern "C" fn grow(vmctx: *mut u8, delta: i32) -> i32 {
-    builtin!(vmctx, memory_grow(4, delta))
+    builtin!(vmctx, memory_grow(4, delta, delta))
 }
 
 extern "C" fn table_fill(vmctx: *mut u8, dst: i32, len: i64) -> i64 {
-    builtin!(vmctx, table_fill(5, 0, dst, 0, len as i32));
+    builtin!(vmctx, table_fill(5, 0, dst, 0, len as i32, len as i32));
     0
 }
 
 extern "C" fn table_copy(vmctx: *mut u8, dst: i32, len: i64) -> i64 {
-    builtin!(vmctx, table_copy(6, 0, 0, dst, 0, len as i32));
+    builtin!(vmctx, table_copy(6, 0, 0, dst, 0, len as i32, len as i32));
     0
 }
 
 extern "C" fn table_init(vmctx: *mut u8, dst: i32, len: i64) -> i64 {
-    builtin!(vmctx, table_init(7, 0, 0, dst, 0, len as i32));
+    builtin!(vmctx, table_init(7, 0, 0, dst, 0, len as i32, len as i32));
     0
 }
 
 extern "C" fn table_grow(vmctx: *mut u8, delta: i32) -> i32 {
-    builtin!(vmctx, table_grow(8, 0, 0, delta))
+    builtin!(vmctx, table_grow(8, 0, 0, delta, delta))
 }
 
 /// Fuel per memory byte, table element and memory page in [`costs`]:
@@ -139,11 +139,18 @@ fn fuel_module(fuel: Option<FuelMetadata>) -> Module {
             kind: ExportKind::Func,
             index: i as u32,
         })
-        .chain([Export {
-            name: "mem".into(),
-            kind: ExportKind::Memory,
-            index: 0,
-        }])
+        .chain([
+            Export {
+                name: "mem".into(),
+                kind: ExportKind::Memory,
+                index: 0,
+            },
+            Export {
+                name: "tab".into(),
+                kind: ExportKind::Table,
+                index: 0,
+            },
+        ])
         .collect();
     load(
         &meta,
@@ -198,6 +205,15 @@ fn memory(store: &Store, instance: Instance) -> &[u8] {
         panic!("no memory");
     };
     store.memory_data(m)
+}
+
+/// The sizes of the memory (in pages) and of the table.
+fn sizes(store: &Store, instance: Instance) -> (u64, u64) {
+    let Some(Extern::Table(t)) = store.export(instance, "tab") else {
+        panic!("no table");
+    };
+    let pages = memory(store, instance).len() as u64 / 65536;
+    (pages, store.table_size(t))
 }
 
 #[test]
@@ -302,31 +318,71 @@ fn bulk_operations_charge_per_unit() {
 }
 
 #[test]
-fn growth_is_charged_whether_or_not_it_succeeds() {
+fn only_successful_growth_is_charged() {
     let (mut store, instance) = fuel_instance(Some(costs()), 100);
     assert_eq!(call_i32(&mut store, instance, "grow", 1), Ok(1));
     assert_eq!(fuel(&store), (100 - PAGE, PAGE));
+    assert_eq!(call_i32(&mut store, instance, "table_grow", 2), Ok(4));
+    let consumed = PAGE + 2 * ELEMENT;
+    assert_eq!(fuel(&store), (100 - consumed, consumed));
+    for (name, delta) in [
+        ("grow", 1),
+        ("grow", -1),
+        ("table_grow", 1),
+        ("table_grow", -1),
+    ] {
+        assert_eq!(
+            call_i32(&mut store, instance, name, delta),
+            Ok(-1),
+            "{name} {delta}: past the maximum"
+        );
+        assert_eq!(fuel(&store), (100 - consumed, consumed), "{name} {delta}");
+    }
+    assert_eq!(sizes(&store, instance), (2, 6));
+    store.set_fuel(0);
     assert_eq!(
         call_i32(&mut store, instance, "grow", 1),
         Ok(-1),
-        "past the maximum"
+        "a grow that fails needs no fuel"
     );
-    assert_eq!(fuel(&store), (100 - 2 * PAGE, 2 * PAGE));
-    assert_eq!(call_i32(&mut store, instance, "table_grow", 2), Ok(4));
-    assert_eq!(call_i32(&mut store, instance, "table_grow", 1), Ok(-1));
-    let consumed = 2 * PAGE + 3 * ELEMENT;
-    assert_eq!(fuel(&store), (100 - consumed, consumed));
-    store.set_fuel(PAGE - 1);
+    assert_eq!(call_i32(&mut store, instance, "grow", 0), Ok(2));
+    assert_eq!(call_i32(&mut store, instance, "table_grow", 0), Ok(6));
+    assert_eq!(fuel(&store), (0, consumed), "a grow of 0 costs nothing");
+}
+
+#[test]
+fn growth_without_enough_fuel_changes_nothing() {
+    let (mut store, instance) = fuel_instance(Some(costs()), PAGE - 1);
     assert_eq!(
         call_i32(&mut store, instance, "grow", 1),
         Err(trap(TrapCode::OutOfFuel, "grow"))
     );
+    store.set_fuel(2 * ELEMENT - 1);
     assert_eq!(
         call_i32(&mut store, instance, "table_grow", 2),
         Err(trap(TrapCode::OutOfFuel, "table_grow"))
     );
-    assert_eq!(fuel(&store), (PAGE - 1, consumed));
-    assert_eq!(call_i32(&mut store, instance, "grow", 0), Ok(2));
+    assert_eq!(fuel(&store), (2 * ELEMENT - 1, 0));
+    assert_eq!(sizes(&store, instance), (1, 4), "nothing grew");
+    let calls = Rc::new(RefCell::new(Vec::new()));
+    let log = calls.clone();
+    store.set_out_of_fuel_handler(move |required, remaining| {
+        log.borrow_mut().push((required, remaining));
+        Some(100)
+    });
+    assert_eq!(call_i32(&mut store, instance, "grow", 2), Ok(-1));
+    assert_eq!(call_i32(&mut store, instance, "table_grow", 3), Ok(-1));
+    assert!(calls.borrow().is_empty(), "a failing grow asks for no fuel");
+    assert_eq!(call_i32(&mut store, instance, "table_grow", 2), Ok(4));
+    assert_eq!(fuel(&store), (99, 2 * ELEMENT));
+    store.set_fuel(PAGE - 1);
+    assert_eq!(call_i32(&mut store, instance, "grow", 1), Ok(1));
+    assert_eq!(
+        *calls.borrow(),
+        [(2 * ELEMENT, 2 * ELEMENT - 1), (PAGE, PAGE - 1)]
+    );
+    assert_eq!(fuel(&store), (99, 2 * ELEMENT + PAGE));
+    assert_eq!(sizes(&store, instance), (2, 6));
 }
 
 #[test]

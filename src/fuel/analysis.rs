@@ -21,6 +21,22 @@ use super::cost::{operator_name, OperatorCost};
 use super::Metering;
 use crate::error::CompileError;
 
+/// Constant operands of at most this many units (bytes, elements or pages)
+/// have their dynamic cost charged with the metered block, as Wasmtime does;
+/// larger or non-constant ones are charged by the runtime when the
+/// operation runs.
+pub const FOLDED_UNITS_LIMIT: u32 = 128;
+
+/// Where and how much one function charges.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FuelPlan {
+    /// Charges, in operator order.
+    pub charges: Vec<Charge>,
+    /// Indices of the bulk and grow operators whose dynamic cost is in
+    /// `charges` already (their constant operand was folded), sorted.
+    pub prepaid: Vec<usize>,
+}
+
 /// Fuel to charge before the operator with index `op_index` (counted from
 /// the first operator of the body) executes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +152,21 @@ impl Planner {
     }
 }
 
+/// The per-unit price of `op`'s dynamic cost, if it has one.
+fn unit_price(op: &Operator<'_>, costs: &super::CostModel) -> Option<u64> {
+    match op {
+        Operator::MemoryGrow { .. } => Some(costs.memory_page),
+        Operator::MemoryFill { .. } | Operator::MemoryCopy { .. } | Operator::MemoryInit { .. } => {
+            Some(costs.memory_byte)
+        }
+        Operator::TableGrow { .. }
+        | Operator::TableFill { .. }
+        | Operator::TableCopy { .. }
+        | Operator::TableInit { .. } => Some(costs.table_element),
+        _ => None,
+    }
+}
+
 /// Plans the charges of one function body.
 ///
 /// `declared_locals` counts the body's locals, not its parameters. Fails
@@ -144,7 +175,10 @@ pub fn plan_function(
     body: &FunctionBody<'_>,
     declared_locals: u64,
     metering: &Metering,
-) -> Result<Vec<Charge>, CompileError> {
+) -> Result<FuelPlan, CompileError> {
+    let mut prepaid = Vec::new();
+    // The value of the previous operator when it was an `i32.const`.
+    let mut last_const: Option<u32> = None;
     let costs = &metering.costs;
     let mut p = Planner {
         mode: metering.mode,
@@ -189,7 +223,7 @@ pub fn plan_function(
                 _ => continue,
             }
         }
-        let cost = match costs.operator(&op) {
+        let mut cost = match costs.operator(&op) {
             OperatorCost::Fuel(c) => u64::from(c),
             OperatorCost::Forbidden => {
                 return Err(CompileError::Forbidden {
@@ -197,6 +231,16 @@ pub fn plan_function(
                     operator: operator_name(&op).to_string(),
                 })
             }
+        };
+        if let (Some(price), Some(units)) = (unit_price(&op, costs), last_const) {
+            if units <= FOLDED_UNITS_LIMIT {
+                cost = cost.saturating_add(price.saturating_mul(u64::from(units)));
+                prepaid.push(i);
+            }
+        }
+        last_const = match op {
+            Operator::I32Const { value } => Some(value as u32),
+            _ => None,
         };
         if p.reachable {
             p.add(i, cost);
@@ -242,7 +286,10 @@ pub fn plan_function(
     if p.mode == FuelMode::Exact {
         merge_entry_charge(&mut p.charges);
     }
-    Ok(p.charges)
+    Ok(FuelPlan {
+        charges: p.charges,
+        prepaid,
+    })
 }
 
 /// In exact mode the entry cost and the first metered block are both

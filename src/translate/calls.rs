@@ -178,6 +178,11 @@ impl FuncTranslator<'_, '_> {
             .collect();
         args.extend_from_slice(self.peek_n(n));
         self.stack.truncate(self.stack.len() - n);
+        if builtin.has_units() {
+            let operand = *args.last().expect("the length or delta operand");
+            let units = self.dynamic_units(operand);
+            args.push(units);
+        }
         if let Some(result) = self.call_builtin(builtin, &args) {
             self.push(result);
         }

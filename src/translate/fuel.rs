@@ -41,10 +41,21 @@ impl FuncTranslator<'_, '_> {
         self.builder.ins().set_pinned_reg(fuel);
     }
 
-    /// Emits the charges planned for operator `op_index`, if any.
-    pub(super) fn apply_charges(&mut self, op_index: usize) {
-        while let Some(charge) = self.charges.get(self.next_charge) {
-            if charge.op_index != op_index {
+    /// The `units` operand of a builtin with a dynamic cost (see
+    /// [`Builtin::has_units`]): `operand`, or 0 when the current operator's
+    /// cost was charged with its metered block.
+    pub(super) fn dynamic_units(&mut self, operand: Value) -> Value {
+        if self.fuel.prepaid.binary_search(&self.op_index).is_ok() {
+            self.builder.ins().iconst(types::I32, 0)
+        } else {
+            operand
+        }
+    }
+
+    /// Emits the charges planned for the current operator, if any.
+    pub(super) fn apply_charges(&mut self) {
+        while let Some(charge) = self.fuel.charges.get(self.next_charge) {
+            if charge.op_index != self.op_index {
                 break;
             }
             let cost = charge.cost;

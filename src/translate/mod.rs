@@ -32,7 +32,7 @@ use fuelc_runtime::abi::{self, FuncType, ValType, VmctxLayout};
 use wasmparser::FunctionBody;
 
 use crate::error::CompileError;
-use crate::fuel::{plan_function, Charge, Metering};
+use crate::fuel::{plan_function, FuelPlan, Metering};
 use crate::parse::ParsedModule;
 
 /// Module-wide facts every function translation needs.
@@ -153,14 +153,15 @@ pub fn translate_function(
     t.set_stack_limit();
     let declared_locals = t.declare_locals(ty, &params, body)?;
     if let Some(metering) = env.metering {
-        t.charges = plan_function(body, declared_locals, metering)?;
+        t.fuel = plan_function(body, declared_locals, metering)?;
     }
     t.start_function(ty);
     let mut reader = body.get_operators_reader()?;
     let mut op_index = 0;
     while !reader.eof() {
         t.offset = reader.original_position() as usize;
-        t.apply_charges(op_index);
+        t.op_index = op_index;
+        t.apply_charges();
         reader.visit_operator(&mut t)??;
         op_index += 1;
     }
@@ -195,9 +196,11 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     builtin_sigs: Vec<Option<ir::SigRef>>,
     /// Imported defined functions, by defined index.
     direct_funcs: Vec<Option<ir::FuncRef>>,
-    /// Planned fuel charges, by operator index (empty when unmetered).
-    charges: Vec<Charge>,
-    /// Index in `charges` of the next charge to emit.
+    /// Index of the operator being translated.
+    op_index: usize,
+    /// Planned fuel charges (empty when unmetered).
+    fuel: FuelPlan,
+    /// Index in `fuel.charges` of the next charge to emit.
     next_charge: usize,
 }
 
@@ -222,7 +225,8 @@ impl<'a, 'f> FuncTranslator<'a, 'f> {
             type_sigs: vec![None; env.module.metadata.types.len()],
             builtin_sigs: Vec::new(),
             direct_funcs: vec![None; env.module.bodies.len()],
-            charges: Vec::new(),
+            op_index: 0,
+            fuel: FuelPlan::default(),
             next_charge: 0,
         }
     }

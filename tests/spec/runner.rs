@@ -264,11 +264,7 @@ impl Runner {
             bounds_checks: compilation.bounds_checks,
             metering: compilation.fuel.map(|mode| Metering {
                 mode,
-                costs: if mode == FuelMode::PerOp {
-                    CostModel::wasmtime()
-                } else {
-                    CostModel::uniform()
-                },
+                costs: CostModel::uniform(),
             }),
             consumed: None,
         })

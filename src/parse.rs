@@ -85,22 +85,7 @@ fn parse_with<'a>(
 ) -> Result<ParsedModule<'a>, CompileError> {
     let mut validator = Validator::new_with_features(features);
     let mut m = ParsedModule {
-        metadata: ModuleMetadata {
-            name: name.to_string(),
-            bounds_checks,
-            types: Vec::new(),
-            imports: Vec::new(),
-            functions: Vec::new(),
-            tables: Vec::new(),
-            memories: Vec::new(),
-            globals: Vec::new(),
-            exports: Vec::new(),
-            start: None,
-            elements: Vec::new(),
-            data: Vec::new(),
-            function_names: Vec::new(),
-            fuel: None,
-        },
+        metadata: ModuleMetadata::empty(name, bounds_checks),
         func_types: Vec::new(),
         global_types: Vec::new(),
         table_types: Vec::new(),

@@ -873,6 +873,29 @@ pub struct FuelMetadata {
 }
 
 impl ModuleMetadata {
+    /// The metadata of a module named `name`, compiled with `bounds_checks`,
+    /// that has no types, imports, functions, objects, exports, segments,
+    /// start function or metering: the starting point for building metadata
+    /// field by field (`ModuleMetadata { types, ..ModuleMetadata::empty(..) }`).
+    pub fn empty(name: &str, bounds_checks: BoundsChecks) -> ModuleMetadata {
+        ModuleMetadata {
+            name: name.into(),
+            bounds_checks,
+            types: vec![],
+            imports: vec![],
+            functions: vec![],
+            tables: vec![],
+            memories: vec![],
+            globals: vec![],
+            exports: vec![],
+            start: None,
+            elements: vec![],
+            data: vec![],
+            function_names: vec![],
+            fuel: None,
+        }
+    }
+
     /// Number of imported functions.
     pub fn num_imported_funcs(&self) -> u32 {
         self.count_imports(|k| matches!(k, ImportKind::Func(_)))

@@ -9,8 +9,8 @@
 //! anything or run code.
 
 use crate::abi::{
-    BoundsChecks, EntryTrampoline, ImportKind, ModuleDescriptor, ModuleMetadata, TrapCode,
-    VmctxLayout, ABI_VERSION, DESCRIPTOR_MAGIC,
+    EntryTrampoline, ImportKind, ModuleDescriptor, ModuleMetadata, TrapCode, VmctxLayout,
+    ABI_VERSION, DESCRIPTOR_MAGIC,
 };
 use crate::sigs;
 use crate::validate::{validate, Invalid};
@@ -43,31 +43,6 @@ pub enum ModuleError {
     /// The module uses something this runtime does not support.
     #[error("unsupported module: {0}")]
     Unsupported(String),
-}
-
-impl ModuleMetadata {
-    /// The metadata of a module named `name`, compiled with `bounds_checks`,
-    /// that has no types, imports, functions, objects, exports, segments,
-    /// start function or metering: the starting point for building metadata
-    /// field by field (`ModuleMetadata { types, ..ModuleMetadata::empty(..) }`).
-    pub fn empty(name: &str, bounds_checks: BoundsChecks) -> ModuleMetadata {
-        ModuleMetadata {
-            name: name.into(),
-            bounds_checks,
-            types: vec![],
-            imports: vec![],
-            functions: vec![],
-            tables: vec![],
-            memories: vec![],
-            globals: vec![],
-            exports: vec![],
-            start: None,
-            elements: vec![],
-            data: vec![],
-            function_names: vec![],
-            fuel: None,
-        }
-    }
 }
 
 /// A loaded compiled module, cheap to clone.
@@ -286,7 +261,7 @@ unsafe fn code_pointers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::abi::{FuncType, FunctionInfo, TrapSite, ValRaw};
+    use crate::abi::{BoundsChecks, FuncType, FunctionInfo, TrapSite, ValRaw};
 
     unsafe extern "C" fn trampoline(_: *mut u8, _: *const u8, _: *mut ValRaw) {}
 

@@ -96,8 +96,10 @@ struct LoadedLibrary {
 /// a shared library, loads it into this process and returns the module it
 /// defines.
 ///
-/// The linker is `cc`, or the command in the `CC` environment variable (split
-/// on whitespace, so `CC="ccache gcc"` works).
+/// The linker is the command in `CC_<arch>_unknown_linux_gnu` (the C
+/// compiler for this process's own architecture, as the `cc` crate names it;
+/// cross-compiled test runs under qemu set it), else in `CC`, else `cc`. The
+/// command is split on whitespace, so `CC="ccache gcc"` works.
 ///
 /// # Errors
 ///
@@ -175,7 +177,9 @@ fn is_c_identifier(s: &str) -> bool {
 /// needing an executable stack and `dlopen` would make this process's stacks
 /// executable (or, on newer C libraries, refuse to load it).
 fn link_shared(object: &Path, library: &Path) -> Result<(), LoadError> {
-    let cc = std::env::var_os("CC")
+    let own = format!("CC_{}_unknown_linux_gnu", std::env::consts::ARCH);
+    let cc = std::env::var_os(own)
+        .or_else(|| std::env::var_os("CC"))
         .filter(|cc| !cc.is_empty())
         .unwrap_or_else(|| OsString::from("cc"));
     let cc = cc.to_string_lossy();

@@ -4,11 +4,21 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Runs the `fuelc` binary. When the tests are cross-compiled, the command
+/// in `FUELC_TEST_RUNNER` (for example `qemu-aarch64 -L
+/// /usr/aarch64-linux-gnu`) runs it, as cargo's target runner runs the tests.
 fn fuelc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fuelc"))
-        .args(args)
-        .output()
-        .expect("fuelc runs")
+    let runner = std::env::var("FUELC_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(words).arg(env!("CARGO_BIN_EXE_fuelc"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_fuelc")),
+    };
+    command.args(args).output().expect("fuelc runs")
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {

@@ -107,9 +107,10 @@ fn loop_costs_are_summed_per_iteration() {
 
 #[test]
 fn out_of_fuel_inside_a_loop_stops_at_a_block_boundary() {
-    // Exact mode: entry block 1, then per iteration blocks of 3 and 9.
-    // From 50: 49, (46, 37), (34, 25), (22, 13), (10, 1): the next block
-    // needs 3 with 1 left, so the call stops with 1 remaining.
+    // Exact mode: entry block 1, then one metered block of 12 per
+    // iteration (its forward br_if refunds 9 when it leaves the loop).
+    // From 50: 49, 37, 25, 13, 1: the next block needs 12 with 1 left, so
+    // the call stops with 1 remaining.
     let (outcome, consumed, remaining) = run(SUM, FuelMode::Exact, "sum", &[Val::I32(1000)], 50);
     assert_out_of_fuel(&outcome);
     assert_eq!((consumed, remaining), (49, 1));
@@ -149,8 +150,9 @@ fn handler_that_declines_stops_with_out_of_fuel() {
     store.set_out_of_fuel_handler(|_, _| None);
     store.set_fuel(30);
     assert_out_of_fuel(&call(&mut store, instance, "sum", &[Val::I32(10)]));
-    // 30 -> 29 -> (26, 17) -> (14, 5) -> needs 3 -> 2: stops with 2 left.
-    assert_eq!(store.fuel_remaining(), 2);
+    // Entry 1, then one metered block of 12 per iteration (the exit br_if
+    // would refund 9): 30 -> 29 -> 17 -> 5, and 12 cannot be paid.
+    assert_eq!(store.fuel_remaining(), 5);
 }
 
 #[test]

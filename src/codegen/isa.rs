@@ -13,13 +13,21 @@ use std::sync::Arc;
 
 use cranelift_codegen::isa::{self, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
-use target_lexicon::{Architecture, BinaryFormat, OperatingSystem, Triple};
+use target_lexicon::{Architecture, Triple};
 
 use crate::error::CompileError;
 use crate::OptLevel;
 
-/// The targets fuelc generates code for, as triples.
-pub const SUPPORTED_TARGETS: &[&str] = &["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
+/// The targets fuelc generates code for, as triples: Linux (ELF) objects
+/// that the runtime runs, and Mach-O and COFF objects that are emitted
+/// only (the runtime does not support those systems yet).
+pub const SUPPORTED_TARGETS: &[&str] = &[
+    "x86_64-unknown-linux-gnu",
+    "aarch64-unknown-linux-gnu",
+    "x86_64-apple-darwin",
+    "aarch64-apple-darwin",
+    "x86_64-pc-windows-msvc",
+];
 
 /// Builds the Cranelift ISA for `triple`.
 ///
@@ -29,11 +37,9 @@ pub fn build_isa(
     opt_level: OptLevel,
     metered: bool,
 ) -> Result<Arc<dyn TargetIsa>, CompileError> {
-    let supported = matches!(
-        triple.architecture,
-        Architecture::X86_64 | Architecture::Aarch64(_)
-    ) && triple.operating_system == OperatingSystem::Linux
-        && triple.binary_format == BinaryFormat::Elf;
+    let supported = SUPPORTED_TARGETS
+        .iter()
+        .any(|t| t.parse::<Triple>().is_ok_and(|t| t == *triple));
     if !supported {
         return Err(CompileError::Target(format!(
             "{triple} (supported: {})",

@@ -1,13 +1,15 @@
 //! Metered blocks: the analysis behind [`plan_function`].
 //!
-//! A metered block is a run of operators that always execute together:
-//! once its first operator runs, every later one runs too unless something
-//! traps. It starts at function entry, at the first operator of a loop body
-//! and of each `if` arm, after a `br_if`, and after the `end` of a
-//! construct that a branch targets or whose arms merge there. `block` and
-//! calls do not end it, and the `end` of a construct reached only by falling
-//! through continues it: those operators lie on every path through the
-//! block, so their costs fold into one charge at its entry.
+//! A metered block is a run of operators that execute together: once its
+//! first operator runs, every later one runs too, unless something traps or
+//! a forward `br_if` leaves it early. It starts at function entry, at the
+//! first operator of a loop body and of each `if` arm, after a `br_if` back
+//! to a loop, and after the `end` of a construct that a branch targets or
+//! whose arms merge there. `block`, calls and forward `br_if`s do not end
+//! it, and the `end` of a construct reached only by falling through
+//! continues it. Its whole cost is charged at its entry; a forward `br_if`
+//! that is taken refunds the cost of the operators it skips, so the fuel
+//! consumed stays exactly the cost of what ran.
 //!
 //! The walk tracks reachability exactly as the translator does (code after
 //! `br`, `br_table`, `return` and `unreachable` up to the enclosing `else`
@@ -35,6 +37,8 @@ pub struct FuelPlan {
     /// Indices of the bulk and grow operators whose dynamic cost is in
     /// `charges` already (their constant operand was folded), sorted.
     pub prepaid: Vec<usize>,
+    /// Refunds on the taken edge of forward `br_if`s, in operator order.
+    pub refunds: Vec<Charge>,
 }
 
 /// Fuel to charge before the operator with index `op_index` (counted from
@@ -71,12 +75,25 @@ struct Planner {
     unreachable_depth: u32,
     /// The open metered block: its first operator and its cost so far.
     open: Option<Charge>,
+    /// Forward `br_if`s in the open block, with its cost up to and
+    /// including each of them.
+    exits: Vec<Charge>,
     charges: Vec<Charge>,
+    refunds: Vec<Charge>,
 }
 
 impl Planner {
     fn close(&mut self) {
         if let Some(c) = self.open.take() {
+            for exit in self.exits.drain(..) {
+                let skipped = c.cost - exit.cost;
+                if skipped > 0 {
+                    self.refunds.push(Charge {
+                        op_index: exit.op_index,
+                        cost: skipped,
+                    });
+                }
+            }
             if c.cost > 0 {
                 self.charges.push(c);
             }
@@ -110,12 +127,32 @@ impl Planner {
         self.close();
     }
 
-    fn branch_to(&mut self, depth: u32) {
+    /// Records a branch to the frame `depth` levels out; returns whether
+    /// it goes back to a loop header.
+    fn branch_to(&mut self, depth: u32) -> bool {
         let index = self.frames.len() - 1 - depth as usize;
         let frame = &mut self.frames[index];
-        if frame.kind != Kind::Loop {
-            frame.targeted = true;
-            frame.next_reachable = true;
+        if frame.kind == Kind::Loop {
+            return true;
+        }
+        frame.targeted = true;
+        frame.next_reachable = true;
+        false
+    }
+
+    /// A `br_if` at `op_index`: a backward one ends the metered block; a
+    /// forward one stays in it and refunds what it skips when taken.
+    fn br_if(&mut self, op_index: usize, depth: u32) {
+        let backward = self.branch_to(depth);
+        match (&self.open, self.mode) {
+            (Some(open), FuelMode::Exact) if !backward => {
+                let exit = Charge {
+                    op_index,
+                    cost: open.cost,
+                };
+                self.exits.push(exit);
+            }
+            _ => self.start(op_index + 1),
         }
     }
 
@@ -190,7 +227,9 @@ pub fn plan_function(
         reachable: true,
         unreachable_depth: 0,
         open: None,
+        exits: Vec::new(),
         charges: Vec::new(),
+        refunds: Vec::new(),
     };
     p.start(0);
     let entry = costs
@@ -267,10 +306,7 @@ pub fn plan_function(
                 p.branch_to(relative_depth);
                 p.stop();
             }
-            Operator::BrIf { relative_depth } => {
-                p.branch_to(relative_depth);
-                p.start(i + 1);
-            }
+            Operator::BrIf { relative_depth } => p.br_if(i, relative_depth),
             Operator::BrTable { targets } => {
                 for depth in targets.targets() {
                     p.branch_to(depth?);
@@ -289,6 +325,7 @@ pub fn plan_function(
     Ok(FuelPlan {
         charges: p.charges,
         prepaid,
+        refunds: p.refunds,
     })
 }
 

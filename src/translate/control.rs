@@ -259,9 +259,22 @@ impl FuncTranslator<'_, '_> {
         let (target, arity) = self.branch_target(depth);
         let args = block_args(self.peek_n(arity));
         let fallthrough = self.builder.create_block();
-        self.builder
-            .ins()
-            .brif(cond, target, &args, fallthrough, &[]);
+        match self.refund() {
+            None => {
+                self.builder
+                    .ins()
+                    .brif(cond, target, &args, fallthrough, &[]);
+            }
+            Some(amount) => {
+                // The taken edge gives back the cost of what it skips.
+                let refund = self.builder.create_block();
+                self.builder.ins().brif(cond, refund, &[], fallthrough, &[]);
+                self.builder.seal_block(refund);
+                self.builder.switch_to_block(refund);
+                self.emit_refund(amount);
+                self.builder.ins().jump(target, &args);
+            }
+        }
         self.builder.seal_block(fallthrough);
         self.builder.switch_to_block(fallthrough);
         Ok(())

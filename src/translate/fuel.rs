@@ -52,6 +52,24 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
+    /// The refund planned for the current operator (a forward `br_if`), if
+    /// any.
+    pub(super) fn refund(&self) -> Option<u64> {
+        self.fuel
+            .refunds
+            .binary_search_by_key(&self.op_index, |r| r.op_index)
+            .ok()
+            .map(|i| self.fuel.refunds[i].cost)
+    }
+
+    /// Adds `amount` back to the fuel register.
+    pub(super) fn emit_refund(&mut self, amount: u64) {
+        let fuel = self.builder.ins().get_pinned_reg(types::I64);
+        let amount = self.builder.ins().iconst(types::I64, amount as i64);
+        let back = self.builder.ins().iadd(fuel, amount);
+        self.builder.ins().set_pinned_reg(back);
+    }
+
     /// Emits the charges planned for the current operator, if any.
     pub(super) fn apply_charges(&mut self) {
         while let Some(charge) = self.fuel.charges.get(self.next_charge) {

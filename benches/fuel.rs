@@ -8,7 +8,9 @@
 //! consume the same fuel, or the benchmark stops with an error. The three
 //! are then timed interleaved (off, exact, per-op, off, ...) after one
 //! warm-up call each, and the table gives the median of the runs, the
-//! ratios to fuel off and their geometric means.
+//! ratios to fuel off and their geometric means. Times are the CPU time of
+//! the calling thread, which other processes on a busy machine disturb far
+//! less than wall-clock time (and which equals it on an idle one).
 //!
 //! `FUELC_BENCH_RUNS` sets the number of timed runs (default 7); arguments
 //! keep only the kernels whose name contains one of them. Without a clang
@@ -16,7 +18,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use fuelc::fuel::{CostModel, Metering};
 use fuelc::CompileOptions;
@@ -134,9 +136,9 @@ impl Compiled {
     /// Calls `run(n)` and returns what it did and how long the call took.
     fn call(&mut self, kernel: &Kernel) -> (Outcome, Duration) {
         let before = self.consumed();
-        let start = Instant::now();
+        let start = thread_cpu_time();
         let result = self.store.call(self.run, &[Val::I32(kernel.n)]);
-        let elapsed = start.elapsed();
+        let elapsed = thread_cpu_time() - start;
         let checksum = match result.as_deref() {
             Ok([Val::I32(checksum)]) => *checksum,
             other => fail(&format!(
@@ -209,6 +211,22 @@ fn measure(kernel: &Kernel, wasm: &[u8], runs: usize) -> Row {
         ms: times.map(median),
         fuel: exact.fuel,
     }
+}
+
+/// The CPU time the calling thread has used.
+fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid `timespec` for the call to write.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } != 0 {
+        fail(&format!(
+            "cannot read the thread's CPU time: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

@@ -4,7 +4,9 @@
 //! repository root) once per mode in [`MODES`]: guard pages, explicit
 //! bounds checks, then metered `exact` and `per-op` with the uniform cost
 //! model (every operator costs 1). Each run has its own thread with a large
-//! stack, two at a time. Prints a table of per-file counts for every mode,
+//! stack, two at a time; under a test runner, each file runs in all modes
+//! in a child process of its own instead, two files at a time (see
+//! `isolate.rs`). Prints a table of per-file counts for every mode,
 //! the first failures of each failing file and one summary line per mode.
 //! Then compares, action by action, the fuel the two metered modes consumed
 //! (see `fuel.rs`) and prints what differs and a `fuel` summary line. Exits
@@ -17,11 +19,18 @@
 //!   test prints that it skipped and passes).
 //! - `FUELC_SPEC_FILTER=substr`: run only the files whose name contains
 //!   `substr`.
+//! - `FUELC_TEST_RUNNER=command`: run each file in a child process started
+//!   by `command` (split on whitespace), such as `qemu-aarch64 -L
+//!   /usr/aarch64-linux-gnu` when the tests are cross-compiled.
+//! - `FUELC_SPEC_CHILD=path` (set by the parent for its children): run only
+//!   the file at `path`, in every mode, and write the reports to stdout in
+//!   the protocol of `isolate.rs`.
 //!
 //! Files that fuelc does not support yet are listed in [`UNSUPPORTED`], and
 //! only there; their directives count as skipped.
 
 mod fuel;
+mod isolate;
 mod runner;
 mod spectest;
 mod values;
@@ -93,17 +102,21 @@ struct Mode {
     summary: &'static str,
 }
 
-/// Stack of each file's thread. Wasm code gets a fixed part of it (see
+/// Stack of the thread of each run of a file. Wasm code gets a fixed part of it (see
 /// `runner.rs`); the rest is for the harness, the compiler and the runtime.
 const FILE_STACK: usize = 64 << 20;
 
-/// Most files run at once (the machines have two cores).
+/// Most runs of files, or child processes, at once (the machines have two
+/// cores).
 const MAX_PARALLEL_FILES: usize = 2;
 
 fn main() -> ExitCode {
-    if let Err(message) = values::self_check() {
+    if let Err(message) = values::self_check().and_then(|()| isolate::self_check()) {
         eprintln!("spec: harness self-check failed: {message}");
         return ExitCode::FAILURE;
+    }
+    if let Some(path) = std::env::var_os(isolate::CHILD_VAR) {
+        return run_child(Path::new(&path));
     }
     let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testsuite");
     let required = std::env::var_os("FUELC_SPEC_REQUIRED").is_some_and(|v| v == "1");
@@ -133,17 +146,19 @@ fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let jobs: Vec<(&Path, &Mode)> = MODES
-        .iter()
-        .flat_map(|mode| files.iter().map(move |f| (f.as_path(), mode)))
-        .collect();
-    let mut reports: Vec<Vec<FileReport>> = Vec::new();
-    let mut all = run_all(&jobs).into_iter();
-    for _ in &MODES {
-        let mut mode_reports: Vec<FileReport> = all.by_ref().take(files.len()).collect();
-        mode_reports.sort_by(|a, b| a.name.cmp(&b.name));
-        reports.push(mode_reports);
-    }
+    let reports = match isolate::test_runner() {
+        Some(runner) => {
+            let per_file = run_parallel(&files, |path| isolate::run_child(&runner, path));
+            by_mode(per_file.into_iter().flat_map(|r| r.into_iter().enumerate()))
+        }
+        None => {
+            let jobs: Vec<(&Path, usize)> = (0..MODES.len())
+                .flat_map(|mode| files.iter().map(move |f| (f.as_path(), mode)))
+                .collect();
+            let reports = run_parallel(&jobs, |&(path, mode)| run_in_thread(path, &MODES[mode]));
+            by_mode(jobs.iter().map(|&(_, mode)| mode).zip(reports))
+        }
+    };
     print_reports(&reports);
     let fuel = fuel::compare(
         &reports[metered_mode(FuelMode::Exact)],
@@ -157,6 +172,33 @@ fn main() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The child mode of `isolate.rs`: runs the file at `path` in every mode and
+/// writes the reports to stdout.
+fn run_child(path: &Path) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    for mode in &MODES {
+        let report = run_in_thread(path, mode);
+        if let Err(e) = isolate::write_report(&mut stdout, mode, &report) {
+            eprintln!("spec: cannot write the report to stdout: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Groups reports by the index in [`MODES`] of their mode, each group
+/// sorted by file name.
+fn by_mode(reports: impl IntoIterator<Item = (usize, FileReport)>) -> Vec<Vec<FileReport>> {
+    let mut by_mode: Vec<Vec<FileReport>> = MODES.iter().map(|_| Vec::new()).collect();
+    for (mode, report) in reports {
+        by_mode[mode].push(report);
+    }
+    for reports in &mut by_mode {
+        reports.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    by_mode
 }
 
 /// The index in [`MODES`] of the mode metered with `fuel`.
@@ -197,24 +239,24 @@ fn unsupported_reason(name: &str) -> Option<&'static str> {
     })
 }
 
-/// Runs every `(file, mode)` job, at most [`MAX_PARALLEL_FILES`] at a time
-/// and starting them in order; the reports come in job order.
-fn run_all(jobs: &[(&Path, &'static Mode)]) -> Vec<FileReport> {
+/// Runs `run` on every job, at most [`MAX_PARALLEL_FILES`] jobs at a time
+/// and starting them in order; the results come in job order.
+fn run_parallel<J: Sync, R: Send>(jobs: &[J], run: impl Fn(&J) -> R + Sync) -> Vec<R> {
     let next = AtomicUsize::new(0);
     let workers = thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(MAX_PARALLEL_FILES);
-    let mut reports: Vec<(usize, FileReport)> = thread::scope(|scope| {
+    let mut results: Vec<(usize, R)> = thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
-                    let mut reports = Vec::new();
+                    let mut results = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&(path, mode)) = jobs.get(i) else {
-                            return reports;
+                        let Some(job) = jobs.get(i) else {
+                            return results;
                         };
-                        reports.push((i, run_isolated(path, mode)));
+                        results.push((i, run(job)));
                     }
                 })
             })
@@ -223,17 +265,17 @@ fn run_all(jobs: &[(&Path, &'static Mode)]) -> Vec<FileReport> {
             .into_iter()
             .flat_map(|h| {
                 h.join()
-                    .expect("a scheduler thread only joins file threads")
+                    .expect("runs do not panic: a file's thread catches its panics")
             })
             .collect()
     });
-    reports.sort_by_key(|&(i, _)| i);
-    reports.into_iter().map(|(_, report)| report).collect()
+    results.sort_by_key(|&(i, _)| i);
+    results.into_iter().map(|(_, result)| result).collect()
 }
 
 /// Runs one file in `mode` in a thread of its own with a [`FILE_STACK`]
 /// stack; a panic becomes a failure of that file.
-fn run_isolated(path: &Path, mode: &'static Mode) -> FileReport {
+fn run_in_thread(path: &Path, mode: &'static Mode) -> FileReport {
     let name = file_name(path);
     let thread = thread::Builder::new()
         .name(format!("spec {name} {}", mode.tag))

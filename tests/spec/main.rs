@@ -102,8 +102,9 @@ struct Mode {
     summary: &'static str,
 }
 
-/// Stack of the thread of each run of a file. Wasm code gets a fixed part of it (see
-/// `runner.rs`); the rest is for the harness, the compiler and the runtime.
+/// Stack of the thread of each run of a file. Wasm code gets a fixed part
+/// of it (see `runner.rs`); the rest is for the harness, the compiler and
+/// the runtime.
 const FILE_STACK: usize = 64 << 20;
 
 /// Most runs of files, or child processes, at once (the machines have two

@@ -42,8 +42,18 @@ impl FuncTranslator<'_, '_> {
             .load(types::I64, flags, base, offset as i32)
     }
 
+    /// A load of an instance-lifetime constant: readonly, and free to be
+    /// hoisted or shared across calls, since nothing ever changes it.
+    fn load_invariant(&mut self, base: Value, offset: u32) -> Value {
+        let flags = trusted_readonly().with_can_move();
+        self.builder
+            .ins()
+            .load(types::I64, flags, base, offset as i32)
+    }
+
+    /// The instance's `MemoryDefinition`; the pointer never changes.
     fn memory_definition(&mut self) -> Value {
-        self.load_ptr(self.vmctx, VmctxLayout::MEMORY, true)
+        self.load_invariant(self.vmctx, VmctxLayout::MEMORY)
     }
 
     fn bounds_checks(&self) -> BoundsChecks {
@@ -68,7 +78,14 @@ impl FuncTranslator<'_, '_> {
                 .icmp(IntCC::UnsignedGreaterThan, end, length);
             self.trap_if(out, TrapCode::MemoryOutOfBounds);
         }
-        let base = self.load_ptr(memory, abi::memory_offsets::BASE, guard);
+        // Under guard pages the memory never moves, so its base is an
+        // instance-lifetime constant; explicit checks reload it, since the
+        // memory may move whenever it grows.
+        let base = if guard {
+            self.load_invariant(memory, abi::memory_offsets::BASE)
+        } else {
+            self.load_ptr(memory, abi::memory_offsets::BASE, false)
+        };
         let address = self.builder.ins().iadd(base, index);
         match i32::try_from(memarg.offset) {
             Ok(offset) => (address, offset),

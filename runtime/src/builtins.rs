@@ -57,11 +57,11 @@ unsafe fn run<R>(
         Ok(result) => result,
         Err(code) => {
             let record = TrapRecord::new(code, instance.module().inner(), caller as u32);
-            let panic = instance.take_fuel_panic();
-            // SAFETY: `op` is consumed, `panic` moves into the activation
+            let escape = instance.take_fuel_panic().map(trap::Escape::Panic);
+            // SAFETY: `op` is consumed, `escape` moves into the activation
             // and this frame holds only copies and references; the caller
             // guarantees the same for its frame.
-            unsafe { trap::raise(record, panic) }
+            unsafe { trap::raise(record, escape) }
         }
     }
 }
@@ -127,6 +127,6 @@ unsafe extern "C" fn host_call(ctx: *mut u8, values: *mut u8) {
     if let Err(failure) = outcome {
         // SAFETY: last action; `failure` is moved into the activation and
         // nothing else here needs dropping.
-        unsafe { trap::raise(failure.record, failure.panic) }
+        unsafe { trap::raise(failure.record, failure.escape) }
     }
 }

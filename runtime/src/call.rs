@@ -7,11 +7,12 @@
 
 use crate::abi::{EntryTrampoline, FuncType, HostCallContext, StoreContext, TrapCode, ValRaw};
 use crate::builtins::BUILTINS;
+use crate::host::{Caller, HostError};
+use crate::instance::InstanceData;
 use crate::module::Module;
 use crate::stack;
-use crate::trap::{self, Trap, TrapRecord, Unwound};
+use crate::trap::{self, Escape, Trap, TrapRecord, Unwound};
 use crate::val::{check_vals, FuncRefSet, Val};
-use std::any::Any;
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
 
@@ -24,10 +25,15 @@ pub enum CallError {
     /// The function or the arguments do not fit the call.
     #[error("invalid call: {0}")]
     Arguments(String),
+    /// A host function ended the program with this exit status
+    /// ([`HostError::Exit`]).
+    #[error("exit with status {0}")]
+    Exit(i32),
 }
 
 /// The closure behind a host function.
-pub(crate) type HostCallback = Box<dyn FnMut(&[Val]) -> Result<Vec<Val>, String>>;
+pub(crate) type HostCallback =
+    Box<dyn FnMut(&mut Caller<'_>, &[Val]) -> Result<Vec<Val>, HostError>>;
 
 /// A function implemented by the host.
 pub(crate) struct HostFunc {
@@ -56,14 +62,20 @@ impl HostFunc {
         self.sig_id
     }
 
-    /// Runs the closure on `args` (already checked) and checks its results
-    /// against the type, with function references known to `refs`.
-    pub(crate) fn call(&self, args: &[Val], refs: &FuncRefSet) -> Result<Vec<Val>, String> {
+    /// Runs the closure for `caller` on `args` (already checked) and checks
+    /// its results against the type, with function references known to
+    /// `refs`.
+    pub(crate) fn call(
+        &self,
+        caller: &mut Caller<'_>,
+        args: &[Val],
+        refs: &FuncRefSet,
+    ) -> Result<Vec<Val>, HostError> {
         let mut callback = self
             .callback
             .try_borrow_mut()
-            .map_err(|_| "host function called while it is running".to_string())?;
-        let results = callback(args)?;
+            .map_err(|_| "host function called while it is running")?;
+        let results = callback(caller, args)?;
         check_vals(&self.ty.results, &results, refs, "results")?;
         Ok(results)
     }
@@ -79,6 +91,8 @@ pub(crate) struct HostImport {
     refs: *const FuncRefSet,
     module: Module,
     index: u32,
+    /// The importing instance, once it is in place.
+    instance: *const InstanceData,
 }
 
 impl HostImport {
@@ -102,15 +116,23 @@ impl HostImport {
             refs,
             module,
             index,
+            instance: std::ptr::null(),
         }
+    }
+
+    /// Records the importing instance, whose memory the host function's
+    /// [`Caller`] reaches. The store must keep it alive and in place as long
+    /// as this record.
+    pub(crate) fn set_instance(&mut self, instance: *const InstanceData) {
+        self.instance = instance;
     }
 }
 
-/// A host function call that must trap: its record and, if the closure
-/// panicked, the payload to resume once unwound.
+/// A host function call that must unwind: its trap record and, if the
+/// closure panicked or exited, how.
 pub(crate) struct HostFailure {
     pub(crate) record: TrapRecord,
-    pub(crate) panic: Option<Box<dyn Any + Send>>,
+    pub(crate) escape: Option<Escape>,
 }
 
 /// The body of the `host_call` builtin: reads the arguments from `values`,
@@ -122,16 +144,20 @@ pub(crate) struct HostFailure {
 /// `max(params, results, 1)` slots holding the arguments.
 pub(crate) unsafe fn host_call(ctx: *mut u8, values: *mut ValRaw) -> Result<(), HostFailure> {
     // SAFETY: by the contract, `ctx` is the context at the start of a live
-    // `HostImport`, whose function and reference set the store keeps alive.
-    let (import, func, refs) = unsafe {
+    // `HostImport`, whose function, reference set and instance the store
+    // keeps alive; the instance was set before its code could run.
+    let (import, func, refs, instance) = unsafe {
         let import = &*ctx.cast::<HostImport>();
-        (import, &*import.func, &*import.refs)
+        (import, &*import.func, &*import.refs, &*import.instance)
     };
+    // Wasm is suspended in this call: nothing else uses the instance's
+    // memory or the store's state until it returns.
+    let mut caller = Caller::new(instance.memory_object(), instance.store_state());
     let ty = func.ty();
     let len = ty.params.len().max(ty.results.len()).max(1);
     // SAFETY: by the contract, `values` has `len` slots, used only here.
     let values = unsafe { std::slice::from_raw_parts_mut(values, len) };
-    let run = || -> Result<(), String> {
+    let run = || -> Result<(), HostError> {
         let args = ty
             .params
             .iter()
@@ -139,7 +165,7 @@ pub(crate) unsafe fn host_call(ctx: *mut u8, values: *mut ValRaw) -> Result<(), 
             .map(|(t, raw)| Val::from_raw(*raw, *t))
             .collect::<Option<Vec<Val>>>()
             .ok_or("v128 arguments are not supported")?;
-        let results = func.call(&args, refs)?;
+        let results = func.call(&mut caller, &args, refs)?;
         for (slot, v) in values.iter_mut().zip(results) {
             *slot = v.to_raw();
         }
@@ -149,13 +175,17 @@ pub(crate) unsafe fn host_call(ctx: *mut u8, values: *mut ValRaw) -> Result<(), 
     let record = TrapRecord::new(TrapCode::HostError, import.module.inner(), import.index);
     match outcome {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(HostFailure {
+        Ok(Err(HostError::Message(_))) => Err(HostFailure {
             record,
-            panic: None,
+            escape: None,
+        }),
+        Ok(Err(HostError::Exit(status))) => Err(HostFailure {
+            record,
+            escape: Some(Escape::Exit(status)),
         }),
         Err(payload) => Err(HostFailure {
             record,
-            panic: Some(payload),
+            escape: Some(Escape::Panic(payload)),
         }),
     }
 }
@@ -173,7 +203,8 @@ pub(crate) struct WasmEntry {
 /// Calls `entry` with the arguments in `values`, leaving the results there.
 /// Sets the store's stack limit `max_stack` below here unless this thread
 /// is already running wasm (then the outer limit holds), and restores it
-/// afterwards. A host function's panic is resumed here.
+/// afterwards. A host function's panic is resumed here; its exit becomes
+/// [`CallError::Exit`].
 ///
 /// # Safety
 /// `entry` must be a function of a live instance of one of `modules` whose
@@ -184,7 +215,7 @@ pub(crate) unsafe fn invoke(
     max_stack: usize,
     entry: &WasmEntry,
     values: &mut [ValRaw],
-) -> Result<(), Trap> {
+) -> Result<(), CallError> {
     trap::prepare_thread();
     let limit = trap::current_stack_limit().unwrap_or_else(|| stack::limit(max_stack));
     // SAFETY: `ctx` is the store's live context; wasm does not run yet.
@@ -205,7 +236,8 @@ pub(crate) unsafe fn invoke(
     unsafe { (*ctx).stack_limit = saved };
     match outcome {
         Ok(()) => Ok(()),
-        Err(Unwound::Trap(trap)) => Err(trap),
-        Err(Unwound::Panic(payload)) => panic::resume_unwind(payload),
+        Err(Unwound::Trap(trap)) => Err(CallError::Trap(trap)),
+        Err(Unwound::Escape(Escape::Exit(status))) => Err(CallError::Exit(status)),
+        Err(Unwound::Escape(Escape::Panic(payload))) => panic::resume_unwind(payload),
     }
 }

@@ -38,6 +38,10 @@ pub enum InstantiateError {
     /// Memory for the instance or its objects could not be allocated.
     #[error("out of resources: {0}")]
     Resource(String),
+    /// The start function ended the program with this exit status (see
+    /// [`HostError::Exit`](crate::HostError::Exit)).
+    #[error("exit with status {0}")]
+    Exit(i32),
 }
 
 /// The zeroed, 16-byte aligned allocation of one instance context.
@@ -323,21 +327,25 @@ impl InstanceData {
         Ok(())
     }
 
-    /// Runs `f` on the memory, or traps if there is none.
-    fn with_memory<R>(&self, f: impl FnOnce(&mut LinearMemory) -> R) -> Result<R, TrapCode> {
+    /// The memory as the object the store owns, if the instance has one.
+    pub(crate) fn memory_object(&self) -> Option<*mut LinearMemory> {
         // SAFETY: the header always has the memory slot.
         let def = unsafe {
             self.vmctx
                 .read::<*mut MemoryDefinition>(VmctxLayout::MEMORY)
         };
-        // SAFETY: a non-null memory slot points to the definition at the
-        // start of a `LinearMemory` the store owns and keeps alive. While a
-        // builtin runs nothing else refers to it: the store is borrowed by
-        // the call that entered wasm and holds no reference into it.
-        match unsafe { def.cast::<LinearMemory>().as_mut() } {
-            Some(memory) => Ok(f(memory)),
-            None => Err(TrapCode::MemoryOutOfBounds),
-        }
+        // A non-null memory slot points to the definition at the start of a
+        // `LinearMemory` the store owns and keeps alive.
+        (!def.is_null()).then_some(def.cast())
+    }
+
+    /// Runs `f` on the memory, or traps if there is none.
+    fn with_memory<R>(&self, f: impl FnOnce(&mut LinearMemory) -> R) -> Result<R, TrapCode> {
+        let memory = self.memory_object().ok_or(TrapCode::MemoryOutOfBounds)?;
+        // SAFETY: a live memory of the store. While a builtin runs nothing
+        // else refers to it: the store is borrowed by the call that entered
+        // wasm and holds no reference into it.
+        Ok(f(unsafe { &mut *memory }))
     }
 
     /// Table `index` as the object the store owns.
@@ -362,14 +370,18 @@ impl InstanceData {
         Ok(f(unsafe { &mut *table }))
     }
 
-    /// Runs `f` on the store's state.
-    fn with_store<R>(&self, f: impl FnOnce(&mut StoreState) -> R) -> R {
+    /// The state of the store that owns this instance and outlives it.
+    pub(crate) fn store_state(&self) -> *mut StoreState {
         // SAFETY: the header always has the store slot.
         let context = unsafe { self.vmctx.read::<*mut StoreContext>(VmctxLayout::STORE) };
-        // SAFETY: the slot holds the context of the `StoreState` of the
-        // store that owns this instance and outlives it. As in
-        // `with_memory`, nothing else refers to it while a builtin runs.
-        f(unsafe { &mut *StoreState::from_context(context) })
+        StoreState::from_context(context)
+    }
+
+    /// Runs `f` on the store's state.
+    fn with_store<R>(&self, f: impl FnOnce(&mut StoreState) -> R) -> R {
+        // SAFETY: a live state (see `store_state`). As in `with_memory`,
+        // nothing else refers to it while a builtin runs.
+        f(unsafe { &mut *self.store_state() })
     }
 
     /// The dynamic cost of `units` priced per unit by `price` in the

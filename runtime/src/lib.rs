@@ -23,6 +23,7 @@ mod call;
 pub mod capi;
 mod fuel;
 mod global;
+mod host;
 mod instance;
 mod link;
 mod memory;
@@ -40,6 +41,7 @@ pub use abi::{
     TrapCode, ValType,
 };
 pub use call::CallError;
+pub use host::{Caller, HostError};
 pub use instance::InstantiateError;
 pub use module::{Module, ModuleError};
 pub use store::{Extern, Func, Global, Instance, Memory, Store, Table};

@@ -16,6 +16,7 @@ use crate::abi::{
 use crate::call::{self, CallError, HostFunc, HostImport, WasmEntry};
 use crate::fuel::StoreState;
 use crate::global::GlobalObj;
+use crate::host::{Caller, HostError};
 use crate::instance::{InstanceData, InstantiateError};
 use crate::link;
 use crate::memory::LinearMemory;
@@ -266,6 +267,7 @@ impl Store {
             .collect::<Result<Vec<Resolved>, InstantiateError>>()?;
         let mut data =
             InstanceData::new(module, self.context()).map_err(InstantiateError::Resource)?;
+        let first_host_import = self.host_imports.len();
         for resolved in resolved {
             match resolved {
                 Resolved::Func(f, funcref) => data.push_func(f, funcref),
@@ -308,6 +310,9 @@ impl Store {
         let this = pinned.ptr();
         let data = pinned.get_mut();
         data.attach(this);
+        for import in &mut self.host_imports[first_host_import..] {
+            import.get_mut().set_instance(this);
+        }
         data.initialize().map_err(|code| {
             InstantiateError::Trap(Trap {
                 code,
@@ -319,6 +324,7 @@ impl Store {
             self.call(start, &[]).map_err(|e| match e {
                 CallError::Trap(trap) => InstantiateError::Trap(trap),
                 CallError::Arguments(msg) => InstantiateError::Link(msg),
+                CallError::Exit(status) => InstantiateError::Exit(status),
             })?;
         }
         Ok(Instance(self.handle(index)))
@@ -495,23 +501,26 @@ impl Store {
             .clone();
         check_vals(&ty.params, args, self.refs.get(), "arguments").map_err(CallError::Arguments)?;
         match func.kind {
-            FuncKind::Host(h) => self.host_funcs[h as usize]
-                .get()
-                .call(args, self.refs.get())
-                .map_err(|_| {
-                    CallError::Trap(Trap {
-                        code: TrapCode::HostError,
-                        function: HOST.into(),
+            FuncKind::Host(h) => {
+                let mut caller = Caller::new(None, self.state.ptr());
+                self.host_funcs[h as usize]
+                    .get()
+                    .call(&mut caller, args, self.refs.get())
+                    .map_err(|e| match e {
+                        HostError::Exit(status) => CallError::Exit(status),
+                        HostError::Message(_) => CallError::Trap(Trap {
+                            code: TrapCode::HostError,
+                            function: HOST.into(),
+                        }),
                     })
-                }),
+            }
             FuncKind::Wasm { instance, index } => {
                 let len = ty.params.len().max(ty.results.len()).max(1);
                 let mut values = vec![ValRaw::default(); len];
                 for (slot, arg) in values.iter_mut().zip(args) {
                     *slot = arg.to_raw();
                 }
-                self.call_wasm(instance, index, &mut values)
-                    .map_err(CallError::Trap)?;
+                self.call_wasm(instance, index, &mut values)?;
                 ty.results
                     .iter()
                     .zip(values)
@@ -524,7 +533,12 @@ impl Store {
 
     /// Calls function `index` of instance `instance` through its module's
     /// entry trampoline, with `values` sized and filled for its type.
-    fn call_wasm(&mut self, instance: u32, index: u32, values: &mut [ValRaw]) -> Result<(), Trap> {
+    fn call_wasm(
+        &mut self,
+        instance: u32,
+        index: u32,
+        values: &mut [ValRaw],
+    ) -> Result<(), CallError> {
         let data = self.instances[instance as usize].get();
         let inner = data.module().inner();
         let defined = index - inner.num_imported_funcs();
@@ -548,12 +562,15 @@ impl Store {
         }
     }
 
-    /// A host function of type `ty` running `f`. An `Err` from `f` traps
-    /// with [`TrapCode::HostError`]; so do results that do not match `ty`.
+    /// A host function of type `ty` running `f`, which gets the [`Caller`]
+    /// and the arguments. [`HostError::Message`] from `f` traps with
+    /// [`TrapCode::HostError`], and so do results that do not match `ty`;
+    /// [`HostError::Exit`] unwinds every wasm frame and fails the call from
+    /// the host with [`CallError::Exit`].
     pub fn new_host_func(
         &mut self,
         ty: FuncType,
-        f: impl FnMut(&[Val]) -> Result<Vec<Val>, String> + 'static,
+        f: impl FnMut(&mut Caller<'_>, &[Val]) -> Result<Vec<Val>, HostError> + 'static,
     ) -> Func {
         let index = push(&mut self.host_funcs, HostFunc::new(ty, Box::new(f)));
         Func {

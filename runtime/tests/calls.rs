@@ -284,7 +284,7 @@ fn i32_to_i32() -> fuelc_runtime::FuncType {
 #[test]
 fn wasm_calls_host_functions() {
     let mut store = Store::new();
-    let double = store.new_host_func(i32_to_i32(), |args| match args {
+    let double = store.new_host_func(i32_to_i32(), |_, args| match args {
         [Val::I32(x)] => Ok(vec![Val::I32(x * 2)]),
         _ => Err("bad arguments".into()),
     });
@@ -306,8 +306,8 @@ fn wasm_calls_host_functions() {
 #[test]
 fn host_errors_and_bad_results_trap() {
     let mut store = Store::new();
-    let failing = store.new_host_func(i32_to_i32(), |_| Err("no".into()));
-    let wrong = store.new_host_func(i32_to_i32(), |_| Ok(vec![Val::I64(1)]));
+    let failing = store.new_host_func(i32_to_i32(), |_, _| Err("no".into()));
+    let wrong = store.new_host_func(i32_to_i32(), |_, _| Ok(vec![Val::I64(1)]));
     for f in [failing, wrong] {
         let instance = importer_instance(&mut store, Extern::Func(f));
         assert_eq!(
@@ -322,7 +322,7 @@ fn host_panics_propagate_through_wasm() {
     let mut store = Store::new();
     let armed = Rc::new(Cell::new(true));
     let trigger = armed.clone();
-    let double = store.new_host_func(i32_to_i32(), move |args| {
+    let double = store.new_host_func(i32_to_i32(), move |_, args| {
         if trigger.get() {
             panic!("host panic");
         }
@@ -361,7 +361,7 @@ fn nested_stores_unwind_to_the_right_call() {
     let inner = Rc::new(RefCell::new(inner));
     let mut outer = Store::new();
     let inner_store = inner.clone();
-    let double = outer.new_host_func(i32_to_i32(), move |args| {
+    let double = outer.new_host_func(i32_to_i32(), move |_, args| {
         let mut store = inner_store.borrow_mut();
         assert!(call(&mut store, basic, "boom", &[]).is_err());
         assert!(call(&mut store, basic, "recurse", &[Val::I32(0)]).is_err());
@@ -378,7 +378,7 @@ fn nested_stores_unwind_to_the_right_call() {
 fn imports_are_type_checked() {
     let mut store = Store::new();
     let module = importer_module();
-    let wrong_type = store.new_host_func(types()[T_V_I32 as usize].clone(), |_| Ok(vec![]));
+    let wrong_type = store.new_host_func(types()[T_V_I32 as usize].clone(), |_, _| Ok(vec![]));
     let memory = store.new_memory(memory_type(1, None)).unwrap();
     for imports in [vec![Extern::Func(wrong_type)], vec![Extern::Memory(memory)]] {
         match store.instantiate(&module, &imports) {
@@ -396,7 +396,7 @@ fn imports_are_type_checked() {
         Err(InstantiateError::Link(_))
     ));
     let mut other = Store::new();
-    let foreign = other.new_host_func(i32_to_i32(), |a| Ok(a.to_vec()));
+    let foreign = other.new_host_func(i32_to_i32(), |_, a| Ok(a.to_vec()));
     assert!(matches!(
         store.instantiate(&module, &[Extern::Func(foreign)]),
         Err(InstantiateError::Link(_))

@@ -193,6 +193,7 @@ impl From<InstantiateError> for Failure {
             InstantiateError::Link(m) => Failure::Link(m),
             InstantiateError::Trap(t) => Failure::Trap(t),
             InstantiateError::Resource(m) => Failure::Runtime(m),
+            InstantiateError::Exit(status) => Failure::Runtime(format!("exit {status}")),
         }
     }
 }
@@ -202,6 +203,7 @@ impl From<CallError> for Failure {
         match e {
             CallError::Trap(t) => Failure::Trap(t),
             CallError::Arguments(m) => Failure::Runtime(format!("bad arguments: {m}")),
+            CallError::Exit(status) => Failure::Runtime(format!("exit {status}")),
         }
     }
 }

@@ -26,7 +26,7 @@ pub fn create(store: &mut Store) -> Result<HashMap<String, Extern>, String> {
             params: params.to_vec(),
             results: Vec::new(),
         };
-        let func = store.new_host_func(ty, |_| Ok(Vec::new()));
+        let func = store.new_host_func(ty, |_, _| Ok(Vec::new()));
         exports.insert(name.to_owned(), Extern::Func(func));
     }
     let globals = [

@@ -85,8 +85,16 @@ struct Activation {
     jmp_buf: Cell<*mut c_void>,
     /// Set just before unwinding.
     trap: Cell<Option<TrapRecord>>,
-    /// A host function's panic, resumed once unwound.
-    panic: Cell<Option<Box<dyn Any + Send>>>,
+    /// Why a host function unwound other than by failing, if it did.
+    escape: Cell<Option<Escape>>,
+}
+
+/// How a host function may leave wasm other than by trapping.
+pub(crate) enum Escape {
+    /// It panicked; the payload is resumed once unwound.
+    Panic(Box<dyn Any + Send>),
+    /// It ended the program with this exit status (WASI `proc_exit`).
+    Exit(i32),
 }
 
 thread_local! {
@@ -119,8 +127,8 @@ pub(crate) fn current_stack_limit() -> Option<usize> {
 pub(crate) enum Unwound {
     /// A trap.
     Trap(Trap),
-    /// A host function panicked; the payload is to be resumed.
-    Panic(Box<dyn Any + Send>),
+    /// A host function panicked or exited.
+    Escape(Escape),
 }
 
 /// Calls `trampoline(vmctx, code, values)` as a new activation whose code
@@ -148,7 +156,7 @@ pub(crate) unsafe fn catch(
         stack_limit,
         jmp_buf: Cell::new(ptr::null_mut()),
         trap: Cell::new(None),
-        panic: Cell::new(None),
+        escape: Cell::new(None),
     };
     CURRENT.with(|c| c.set(&activation));
     // SAFETY: the call is valid by the caller's contract. A trap jumps back
@@ -156,8 +164,8 @@ pub(crate) unsafe fn catch(
     // abandons hold nothing to drop.
     unsafe { fuelc_rt_enter(activation.jmp_buf.as_ptr(), trampoline, vmctx, code, values) };
     CURRENT.with(|c| c.set(activation.prev));
-    if let Some(payload) = activation.panic.take() {
-        return Err(Unwound::Panic(payload));
+    if let Some(escape) = activation.escape.take() {
+        return Err(Unwound::Escape(escape));
     }
     match activation.trap.get() {
         Some(record) => Err(Unwound::Trap(record.resolve(modules))),
@@ -165,14 +173,14 @@ pub(crate) unsafe fn catch(
     }
 }
 
-/// Records `record` (and a host function's panic) in the innermost
-/// activation and unwinds to it.
+/// Records `record` (and how a host function escaped, if it did) in the
+/// innermost activation and unwinds to it.
 ///
 /// # Safety
 /// Must be called from runtime code that wasm code called on this thread,
 /// as the last action of every Rust frame between here and that wasm code:
 /// none of them may hold a value that needs dropping.
-pub(crate) unsafe fn raise(record: TrapRecord, panic: Option<Box<dyn Any + Send>>) -> ! {
+pub(crate) unsafe fn raise(record: TrapRecord, escape: Option<Escape>) -> ! {
     let current = CURRENT.with(Cell::get);
     // SAFETY: a non-null `CURRENT` is a live activation (see above).
     let Some(activation) = (unsafe { current.as_ref() }) else {
@@ -181,7 +189,7 @@ pub(crate) unsafe fn raise(record: TrapRecord, panic: Option<Box<dyn Any + Send>
         std::process::abort();
     };
     activation.trap.set(Some(record));
-    activation.panic.set(panic);
+    activation.escape.set(escape);
     // SAFETY: the buffer was set by `fuelc_rt_enter`, which is still active
     // because wasm code (that it called) called us; the caller guarantees
     // the abandoned frames hold nothing to drop.

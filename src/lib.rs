@@ -11,7 +11,8 @@
 //!
 //! [`compile`] runs the whole pipeline. [`loader`] links an object into a
 //! shared library and loads it into this process (for `fuelc run` and the
-//! tests). What the compiler and the runtime share (context layout, trap
+//! tests); [`executable`] links it into a standalone program (`fuelc
+//! build`), with the system C compiler found by [`toolchain`]. What the compiler and the runtime share (context layout, trap
 //! codes, symbol names, metadata) is defined once, in
 //! [`fuelc_runtime::abi`].
 
@@ -20,9 +21,11 @@
 pub mod codegen;
 pub mod emit;
 pub mod error;
+pub mod executable;
 pub mod fuel;
 pub mod loader;
 pub mod parse;
+pub mod toolchain;
 pub mod translate;
 
 use fuelc_runtime::abi::{self, BoundsChecks};

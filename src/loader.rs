@@ -2,8 +2,8 @@
 //! process, for the spec test harness and `fuelc run`.
 //!
 //! The object is written to a fresh temporary directory, linked into a shared
-//! library by the system C compiler (`cc`, or the command in the `CC`
-//! environment variable), opened with `dlopen` and its module descriptor is
+//! library by the system C compiler (see [`crate::toolchain::c_compiler`]),
+//! opened with `dlopen` and its module descriptor is
 //! handed to [`fuelc_runtime::Module::from_descriptor`]. The returned module
 //! keeps the library and the temporary directory alive for as long as it
 //! exists.
@@ -14,14 +14,15 @@
 //! once the module is dropped.
 
 use std::any::Any;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
+
+use crate::toolchain::{self, LinkError};
 
 use fuelc_runtime::abi::{descriptor_symbol, ModuleDescriptor};
 use fuelc_runtime::{Module, ModuleError};
 use libloading::Library;
+use target_lexicon::Triple;
 use tempfile::TempDir;
 
 /// Why an object could not be loaded.
@@ -31,9 +32,6 @@ pub enum LoadError {
     /// symbol (or the files the loader writes).
     #[error("invalid module prefix {0:?}: expected a C identifier")]
     InvalidPrefix(String),
-    /// The `CC` environment variable is set but holds no command.
-    #[error("the CC environment variable is empty")]
-    EmptyCompilerCommand,
     /// Creating the temporary directory or writing the object failed.
     #[error("cannot write the object to {path}: {source}")]
     Write {
@@ -42,24 +40,9 @@ pub enum LoadError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// The linker could not be started.
-    #[error("cannot run the linker `{command}`: {source}")]
-    LinkerSpawn {
-        /// The command line that was tried.
-        command: String,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// The linker ran and failed.
-    #[error("linking with `{command}` failed ({status}):\n{stderr}")]
-    LinkerFailed {
-        /// The command line that was run.
-        command: String,
-        /// Its exit status.
-        status: std::process::ExitStatus,
-        /// What it printed on standard error.
-        stderr: String,
-    },
+    /// The C compiler could not link the library.
+    #[error(transparent)]
+    Link(#[from] LinkError),
     /// The dynamic loader refused the linked library.
     #[error("cannot load {path}: {source}")]
     Open {
@@ -96,10 +79,9 @@ struct LoadedLibrary {
 /// a shared library, loads it into this process and returns the module it
 /// defines.
 ///
-/// The linker is the command in `CC_<arch>_unknown_linux_gnu` (the C
-/// compiler for this process's own architecture, as the `cc` crate names it;
-/// cross-compiled test runs under qemu set it), else in `CC`, else `cc`. The
-/// command is split on whitespace, so `CC="ccache gcc"` works.
+/// The linker is the host's C compiler ([`toolchain::c_compiler`]);
+/// cross-compiled test runs under qemu set `CC_<host triple>` to the cross
+/// compiler.
 ///
 /// # Errors
 ///
@@ -177,38 +159,14 @@ fn is_c_identifier(s: &str) -> bool {
 /// needing an executable stack and `dlopen` would make this process's stacks
 /// executable (or, on newer C libraries, refuse to load it).
 fn link_shared(object: &Path, library: &Path) -> Result<(), LoadError> {
-    let own = format!("CC_{}_unknown_linux_gnu", std::env::consts::ARCH);
-    let cc = std::env::var_os(own)
-        .or_else(|| std::env::var_os("CC"))
-        .filter(|cc| !cc.is_empty())
-        .unwrap_or_else(|| OsString::from("cc"));
-    let cc = cc.to_string_lossy();
-    let mut words = cc.split_whitespace();
-    let program = words.next().ok_or(LoadError::EmptyCompilerCommand)?;
-    let mut command = Command::new(program);
+    let mut command = toolchain::c_compiler(&Triple::host())?;
     command
-        .args(words)
         .arg("-shared")
         .arg("-Wl,-z,noexecstack")
         .arg("-o")
         .arg(library)
         .arg(object);
-    let command_line = format!("{command:?}");
-    let output = command.output().map_err(|source| LoadError::LinkerSpawn {
-        command: command_line.clone(),
-        source,
-    })?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(LoadError::LinkerFailed {
-            command: command_line,
-            status: output.status,
-            stderr: String::from_utf8_lossy(&output.stderr)
-                .trim_end()
-                .to_owned(),
-        })
-    }
+    Ok(toolchain::run(command)?)
 }
 
 #[cfg(test)]
@@ -232,7 +190,7 @@ mod tests {
     #[test]
     fn linker_errors_carry_stderr() {
         match load_object(b"not an object file", "garbage") {
-            Err(LoadError::LinkerFailed { stderr, .. }) => assert!(!stderr.is_empty()),
+            Err(LoadError::Link(LinkError::Failed { stderr, .. })) => assert!(!stderr.is_empty()),
             Err(other) => panic!("expected a linker failure, got {other}"),
             Ok(_) => panic!("garbage loaded as a module"),
         }

@@ -1,5 +1,6 @@
 //! The `fuelc` command line: `compile` writes an object file, `run`
-//! compiles, links and runs one export in this process.
+//! compiles, links and runs a module in this process (a WASI command, or
+//! one export with `--invoke`), `build` links a standalone executable.
 //!
 //! Every failure is reported as one `error: ...` line on stderr with exit
 //! status 1. This file must not contain compiler logic; it parses arguments
@@ -10,9 +11,11 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use fuelc::executable::{self, Grants};
 use fuelc::fuel::{CostModel, Metering};
 use fuelc::{compile, sanitize_prefix, CompileOptions, OptLevel};
 use fuelc_runtime::abi::{BoundsChecks, ExportKind, FuelMode, ValType};
+use fuelc_runtime::command::{self, CommandOptions, DirGrant};
 use fuelc_runtime::{Extern, Store, Val};
 use target_lexicon::Triple;
 
@@ -39,19 +42,72 @@ enum Command {
         #[command(flatten)]
         codegen: CodegenArgs,
     },
-    /// Compile a module, load it into this process and call one export.
+    /// Compile a module, load it into this process and run it: as a WASI
+    /// command (its `_start`, passing its exit status through), or, with
+    /// `--invoke`, one exported function.
     Run {
         /// Input module (.wasm or .wat).
         input: PathBuf,
-        /// Name of the exported function to call.
+        /// Call this exported function instead of running a WASI command.
         #[arg(long)]
-        invoke: String,
-        /// Arguments, one per parameter (integers or floats).
+        invoke: Option<String>,
+        #[command(flatten)]
+        grants: GrantArgs,
+        /// With `--invoke`, the function's arguments, one per parameter
+        /// (integers or floats); otherwise the command's arguments (after
+        /// `--`).
         #[arg(allow_negative_numbers = true)]
         args: Vec<String>,
         #[command(flatten)]
         codegen: CodegenArgs,
     },
+    /// Compile a WASI command into a standalone executable: the object, the
+    /// runtime library and a main that runs `_start`. Run-time override of
+    /// the fuel budget: the FUELC_FUEL environment variable.
+    Build {
+        /// Input module (.wasm or .wat).
+        input: PathBuf,
+        /// Output executable.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        grants: GrantArgs,
+        #[command(flatten)]
+        codegen: CodegenArgs,
+    },
+}
+
+/// What a WASI command may reach; nothing else of the host is.
+#[derive(clap::Args)]
+struct GrantArgs {
+    /// Preopen host directory HOST, seen by the command as GUEST (default:
+    /// HOST). May be repeated.
+    #[arg(long, value_name = "HOST[::GUEST]")]
+    dir: Vec<String>,
+    /// Set an environment variable of the command. May be repeated.
+    #[arg(long, value_name = "KEY=VALUE")]
+    env: Vec<String>,
+}
+
+impl GrantArgs {
+    /// Whether any capability was granted.
+    fn any(&self) -> bool {
+        !self.dir.is_empty() || !self.env.is_empty()
+    }
+
+    fn dirs(&self) -> Result<Vec<DirGrant>> {
+        self.dir
+            .iter()
+            .map(|d| DirGrant::parse(d).map_err(|e| anyhow!(e)))
+            .collect()
+    }
+
+    fn env(&self) -> Result<Vec<(String, String)>> {
+        self.env
+            .iter()
+            .map(|e| command::parse_env_var(e).map_err(|e| anyhow!(e)))
+            .collect()
+    }
 }
 
 #[derive(clap::Args)]
@@ -248,15 +304,46 @@ fn format_val(v: &Val) -> String {
     }
 }
 
-fn run(input: &Path, invoke: &str, args: &[String], codegen: &CodegenArgs) -> Result<()> {
+/// Compiles `input` for the host and loads it into this process.
+fn load(input: &Path, codegen: &CodegenArgs, fuel: &FuelArgs) -> Result<fuelc_runtime::Module> {
     let wasm = read_module(input)?;
-    let fuel = codegen.fuel()?;
-    let options = codegen.options(input, &fuel)?;
+    let options = codegen.options(input, fuel)?;
     if options.target != Triple::host() {
         bail!("run needs the host target, not {}", options.target);
     }
     let object = compile(&wasm, &options)?;
-    let module = fuelc::loader::load_object(&object, &options.prefix)?;
+    Ok(fuelc::loader::load_object(&object, &options.prefix)?)
+}
+
+/// `fuelc run` without `--invoke`: runs `input` as a WASI command with
+/// `args` and `grants`, and returns its exit status.
+fn run_command(
+    input: &Path,
+    args: &[String],
+    grants: &GrantArgs,
+    codegen: &CodegenArgs,
+) -> Result<u8> {
+    let fuel = codegen.fuel()?;
+    let module = load(input, codegen, &fuel)?;
+    let program = input.file_name().unwrap_or(input.as_os_str());
+    let options = CommandOptions {
+        args: std::iter::once(program.to_string_lossy().into_owned())
+            .chain(args.iter().cloned())
+            .collect(),
+        env: grants.env()?,
+        dirs: grants.dirs()?,
+        fuel: fuel.budget,
+        report_fuel: fuel.mode.is_some(),
+    };
+    // Process exit statuses keep the low 8 bits, as for a native program.
+    Ok(command::run(&module, &options) as u8)
+}
+
+/// `fuelc run --invoke`: calls one export of `input` with `args` and prints
+/// its results.
+fn invoke_export(input: &Path, invoke: &str, args: &[String], codegen: &CodegenArgs) -> Result<()> {
+    let fuel = codegen.fuel()?;
+    let module = load(input, codegen, &fuel)?;
     if let Some(import) = module.metadata().imports.first() {
         bail!(
             "the module imports {}.{}, and `fuelc run` provides no imports",
@@ -317,6 +404,32 @@ fn run(input: &Path, invoke: &str, args: &[String], codegen: &CodegenArgs) -> Re
     outcome.map(|_| ()).map_err(|e| anyhow!("{e}"))
 }
 
+/// `fuelc build`: links `input` into the executable `output`.
+fn build(input: &Path, output: &Path, grants: &GrantArgs, codegen: &CodegenArgs) -> Result<()> {
+    let wasm = read_module(input)?;
+    let fuel = codegen.fuel()?;
+    let options = codegen.options(input, &fuel)?;
+    // Checked now so a bad grant fails the build, not every run.
+    grants.dirs()?;
+    grants.env()?;
+    let runtime = executable::runtime_library()?;
+    let object = compile(&wasm, &options)?;
+    let grants = Grants {
+        dirs: grants.dir.clone(),
+        env: grants.env.clone(),
+        fuel: fuel.budget,
+    };
+    executable::link_executable(
+        &object,
+        &options.prefix,
+        &options.target,
+        &grants,
+        &runtime,
+        output,
+    )?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -329,7 +442,7 @@ fn main() -> ExitCode {
             let fuel = codegen.fuel()?;
             if fuel.budget.is_some() {
                 bail!(
-                    "a fuel budget applies to `run` only; `compile` takes --fuel off|exact|per-op"
+                    "a fuel budget applies to `run` and `build`; `compile` takes --fuel off|exact|per-op"
                 );
             }
             let object = compile(&wasm, &codegen.options(input, &fuel)?)?;
@@ -337,10 +450,35 @@ fn main() -> ExitCode {
         })(),
         Command::Run {
             input,
-            invoke,
+            invoke: Some(name),
+            grants,
             args,
             codegen,
-        } => run(input, invoke, args, codegen),
+        } => {
+            if grants.any() {
+                Err(anyhow!(
+                    "--dir and --env apply to WASI commands, not to --invoke"
+                ))
+            } else {
+                invoke_export(input, name, args, codegen)
+            }
+        }
+        Command::Run {
+            input,
+            invoke: None,
+            grants,
+            args,
+            codegen,
+        } => match run_command(input, args, grants, codegen) {
+            Ok(status) => return ExitCode::from(status),
+            Err(e) => Err(e),
+        },
+        Command::Build {
+            input,
+            output,
+            grants,
+            codegen,
+        } => build(input, output, grants, codegen),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,24 +1,17 @@
 //! End-to-end tests of the `fuelc` command line: bad input gets one error
 //! line and exit status 1, good input compiles and runs.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-/// Runs the `fuelc` binary. When the tests are cross-compiled, the command
-/// in `FUELC_TEST_RUNNER` (for example `qemu-aarch64 -L
-/// /usr/aarch64-linux-gnu`) runs it, as cargo's target runner runs the tests.
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// Runs the `fuelc` binary with `args`.
 fn fuelc(args: &[&str]) -> Output {
-    let runner = std::env::var("FUELC_TEST_RUNNER").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    let mut command = match words.next() {
-        Some(program) => {
-            let mut c = Command::new(program);
-            c.args(words).arg(env!("CARGO_BIN_EXE_fuelc"));
-            c
-        }
-        None => Command::new(env!("CARGO_BIN_EXE_fuelc")),
-    };
-    command.args(args).output().expect("fuelc runs")
+    support::fuelc_command()
+        .args(args)
+        .output()
+        .expect("fuelc runs")
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {

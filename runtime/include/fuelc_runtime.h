@@ -154,6 +154,24 @@ uint32_t fuelc_last_trap_code(void);
  * if it was not a trap. */
 const char *fuelc_last_trap_function(void);
 
+/* What an executable built by `fuelc build` grants its WASI command. */
+typedef struct fuelc_command_config {
+    const char *const *dirs; /* NULL-terminated "HOST[::GUEST]" grants */
+    const char *const *env;  /* NULL-terminated "KEY=VALUE" variables */
+    int has_fuel;            /* nonzero if `fuel` is the budget */
+    uint64_t fuel;           /* the fuel budget (metered modules) */
+} fuelc_command_config;
+
+/* The main of an executable built by `fuelc build`: loads the module whose
+ * descriptor is at `descriptor` and runs its `_start` as a WASI command
+ * with the program's arguments and `config`'s grants; nothing else of the
+ * host is reachable. The FUELC_FUEL environment variable, if set, replaces
+ * the fuel budget. Returns the command's exit status, or 134 after printing
+ * "error: ..." on stderr if it traps (also when out of fuel) or cannot
+ * start. */
+int fuelc_command_main(const void *descriptor, int argc, char **argv,
+                       const fuelc_command_config *config);
+
 #ifdef __cplusplus
 }
 #endif

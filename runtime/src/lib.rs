@@ -21,6 +21,7 @@ mod bounds;
 mod builtins;
 mod call;
 pub mod capi;
+pub mod command;
 mod fuel;
 mod global;
 mod host;
@@ -33,8 +34,10 @@ mod stack;
 mod store;
 mod table;
 mod trap;
+mod typed;
 mod val;
 mod validate;
+pub mod wasi;
 
 pub use abi::{
     FuncType, GlobalType, Limits, MemoryType, ModuleDescriptor, ModuleMetadata, RefType, TableType,
@@ -46,4 +49,5 @@ pub use instance::InstantiateError;
 pub use module::{Module, ModuleError};
 pub use store::{Extern, Func, Global, Instance, Memory, Store, Table};
 pub use trap::Trap;
+pub use typed::{TypedFunc, WasmType, WasmTypeList};
 pub use val::{FuncAddr, Val};

@@ -12,12 +12,14 @@
 //! [`compile`] runs the whole pipeline. [`loader`] links an object into a
 //! shared library and loads it into this process (for `fuelc run` and the
 //! tests); [`executable`] links it into a standalone program (`fuelc
-//! build`), with the system C compiler found by [`toolchain`]. What the compiler and the runtime share (context layout, trap
+//! build`), with the system C compiler found by [`toolchain`];
+//! [`cargo_build`] compiles and links modules from Cargo build scripts. What the compiler and the runtime share (context layout, trap
 //! codes, symbol names, metadata) is defined once, in
 //! [`fuelc_runtime::abi`].
 
 #![deny(missing_docs)]
 
+pub mod cargo_build;
 pub mod codegen;
 pub mod emit;
 pub mod error;

@@ -81,6 +81,30 @@ unsafe impl Send for ModuleInner {}
 // SAFETY: as for `Send`: nothing in a module is ever mutated.
 unsafe impl Sync for ModuleInner {}
 
+/// Loads the module that fuelc compiled with symbol prefix `$prefix` (a
+/// string literal) and that is linked into this program, for example by
+/// `fuelc::cargo_build::WasmBuild` in a build script: declares its
+/// descriptor symbol `<prefix>_module` (see [`abi::descriptor_symbol`](crate::abi::descriptor_symbol))
+/// and calls [`Module::from_descriptor`]. Evaluates to
+/// `Result<Module, ModuleError>`.
+///
+/// ```ignore
+/// let module = fuelc_runtime::linked_module!("guest")?;
+/// ```
+#[macro_export]
+macro_rules! linked_module {
+    ($prefix:literal) => {{
+        unsafe extern "C" {
+            #[link_name = concat!($prefix, "_module")]
+            static DESCRIPTOR: $crate::ModuleDescriptor;
+        }
+        // SAFETY: the symbol is the descriptor fuelc emitted into an object
+        // linked into this program, so it and the code it points to stay
+        // loaded for the program's lifetime.
+        unsafe { $crate::Module::from_descriptor(&raw const DESCRIPTOR, None) }
+    }};
+}
+
 impl Module {
     /// Loads the module described by `desc`: checks the magic and ABI
     /// version, decodes and validates the metadata and reads the code and

@@ -146,19 +146,24 @@ impl<P: WasmTypeList, R: WasmTypeList> TypedFunc<P, R> {
 }
 
 impl Store {
-    /// The function `instance` exports as `name`, if its type is `P -> R`.
+    /// The function `instance` exports as `name`, if its type is `P -> R`;
+    /// otherwise [`CallError::Arguments`] says why not.
     pub fn typed_func<P: WasmTypeList, R: WasmTypeList>(
         &self,
         instance: Instance,
         name: &str,
-    ) -> Result<TypedFunc<P, R>, String> {
+    ) -> Result<TypedFunc<P, R>, CallError> {
         let Some(Extern::Func(func)) = self.export(instance, name) else {
-            return Err(format!("no exported function {name:?}"));
+            return Err(CallError::Arguments(format!(
+                "no exported function {name:?}"
+            )));
         };
         let expected = func_type::<P, R>();
         let actual = self.func_type(func);
         if actual != expected {
-            return Err(format!("{name} has type {actual:?}, not {expected:?}"));
+            return Err(CallError::Arguments(format!(
+                "{name} has type {actual:?}, not {expected:?}"
+            )));
         }
         Ok(TypedFunc {
             func,

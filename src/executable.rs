@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::c_syntax::string_literal;
 use crate::toolchain::{self, LinkError};
 use fuelc_runtime::abi::descriptor_symbol;
 use target_lexicon::{OperatingSystem, Triple};
@@ -124,7 +125,7 @@ fn main_source(prefix: &str, grants: &Grants) -> String {
     let array = |items: &[String]| {
         let mut text = String::new();
         for item in items {
-            text.push_str(&c_string_literal(item));
+            text.push_str(&string_literal(item));
             text.push_str(", ");
         }
         text + "NULL"
@@ -150,31 +151,9 @@ fn main_source(prefix: &str, grants: &Grants) -> String {
     )
 }
 
-/// `text` as a C string literal: printable ASCII as is (but `"`, `\` and
-/// `?`, which could start a trigraph), every other byte as an octal escape.
-fn c_string_literal(text: &str) -> String {
-    let mut literal = String::from("\"");
-    for byte in text.bytes() {
-        if (0x20..=0x7e).contains(&byte) && !b"\"\\?".contains(&byte) {
-            literal.push(byte as char);
-        } else {
-            literal.push_str(&format!("\\{byte:03o}"));
-        }
-    }
-    literal.push('"');
-    literal
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn c_string_literals_escape_everything_unusual() {
-        assert_eq!(c_string_literal("a b"), "\"a b\"");
-        assert_eq!(c_string_literal("\"\\?"), "\"\\042\\134\\077\"");
-        assert_eq!(c_string_literal("é\n"), "\"\\303\\251\\012\"");
-    }
 
     #[test]
     fn main_passes_the_grants() {
@@ -184,7 +163,10 @@ mod tests {
             fuel: Some(7),
         };
         let source = main_source("app", &grants);
-        assert!(source.contains("dirs[] = {\"/d::/g\", NULL}"), "{source}");
+        assert!(
+            source.contains("dirs[] = {\"\\057d::\\057g\", NULL}"),
+            "{source}"
+        );
         assert!(source.contains("env[] = {\"K=V\", NULL}"), "{source}");
         assert!(source.contains("{dirs, env, 1, 7u}"), "{source}");
         assert!(source.contains(&descriptor_symbol("app")), "{source}");

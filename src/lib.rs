@@ -19,12 +19,14 @@
 
 #![deny(missing_docs)]
 
+pub mod c_syntax;
 pub mod cargo_build;
 pub mod codegen;
 pub mod emit;
 pub mod error;
 pub mod executable;
 pub mod fuel;
+pub mod header;
 pub mod loader;
 pub mod parse;
 pub mod toolchain;

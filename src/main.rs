@@ -39,6 +39,9 @@ enum Command {
         /// Output object file.
         #[arg(short, long)]
         output: PathBuf,
+        /// Also write a typed C header for the module (see README, "C hosts").
+        #[arg(long, value_name = "OUT.h")]
+        emit_header: Option<PathBuf>,
         #[command(flatten)]
         codegen: CodegenArgs,
     },
@@ -404,6 +407,31 @@ fn invoke_export(input: &Path, invoke: &str, args: &[String], codegen: &CodegenA
     outcome.map(|_| ()).map_err(|e| anyhow!("{e}"))
 }
 
+/// `fuelc compile`: writes the object of `input` to `output`, and its C
+/// header to `header` if asked.
+fn compile_command(
+    input: &Path,
+    output: &Path,
+    header: Option<&Path>,
+    codegen: &CodegenArgs,
+) -> Result<()> {
+    let wasm = read_module(input)?;
+    let fuel = codegen.fuel()?;
+    if fuel.budget.is_some() {
+        bail!(
+            "a fuel budget applies to `run` and `build`; `compile` takes --fuel off|exact|per-op"
+        );
+    }
+    let options = codegen.options(input, &fuel)?;
+    let object = compile(&wasm, &options)?;
+    if let Some(header) = header {
+        let module = fuelc::parse::parse(&wasm, &options.prefix, options.bounds_checks)?;
+        let text = fuelc::header::c_header(&module.metadata, &options.prefix)?;
+        std::fs::write(header, text).with_context(|| format!("writing {}", header.display()))?;
+    }
+    std::fs::write(output, object).with_context(|| format!("writing {}", output.display()))
+}
+
 /// `fuelc build`: links `input` into the executable `output`.
 fn build(input: &Path, output: &Path, grants: &GrantArgs, codegen: &CodegenArgs) -> Result<()> {
     let wasm = read_module(input)?;
@@ -436,18 +464,9 @@ fn main() -> ExitCode {
         Command::Compile {
             input,
             output,
+            emit_header,
             codegen,
-        } => (|| {
-            let wasm = read_module(input)?;
-            let fuel = codegen.fuel()?;
-            if fuel.budget.is_some() {
-                bail!(
-                    "a fuel budget applies to `run` and `build`; `compile` takes --fuel off|exact|per-op"
-                );
-            }
-            let object = compile(&wasm, &codegen.options(input, &fuel)?)?;
-            std::fs::write(output, object).with_context(|| format!("writing {}", output.display()))
-        })(),
+        } => compile_command(input, output, emit_header.as_deref(), codegen),
         Command::Run {
             input,
             invoke: Some(name),

@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,6 +80,53 @@ typedef struct fuelc_val {
         uint64_t reference; /* FUELC_FUNCREF and FUELC_EXTERNREF */
     } of;
 } fuelc_val;
+
+/* Typed constructors and readers of fuelc_val. */
+static inline fuelc_val fuelc_val_i32(int32_t x) {
+    fuelc_val v = {FUELC_I32, 0, {0}};
+    v.of.i32 = x;
+    return v;
+}
+static inline fuelc_val fuelc_val_i64(int64_t x) {
+    fuelc_val v = {FUELC_I64, 0, {0}};
+    v.of.i64 = x;
+    return v;
+}
+static inline fuelc_val fuelc_val_f32(float x) {
+    fuelc_val v = {FUELC_F32, 0, {0}};
+    memcpy(&v.of.f32, &x, sizeof x);
+    return v;
+}
+static inline fuelc_val fuelc_val_f64(double x) {
+    fuelc_val v = {FUELC_F64, 0, {0}};
+    memcpy(&v.of.f64, &x, sizeof x);
+    return v;
+}
+static inline fuelc_val fuelc_val_funcref(uint64_t reference) {
+    fuelc_val v = {FUELC_FUNCREF, 0, {0}};
+    v.of.reference = reference;
+    return v;
+}
+static inline fuelc_val fuelc_val_externref(uint64_t reference) {
+    fuelc_val v = {FUELC_EXTERNREF, 0, {0}};
+    v.of.reference = reference;
+    return v;
+}
+static inline int32_t fuelc_val_as_i32(fuelc_val v) { return v.of.i32; }
+static inline int64_t fuelc_val_as_i64(fuelc_val v) { return v.of.i64; }
+static inline float fuelc_val_as_f32(fuelc_val v) {
+    float x;
+    memcpy(&x, &v.of.f32, sizeof x);
+    return x;
+}
+static inline double fuelc_val_as_f64(fuelc_val v) {
+    double x;
+    memcpy(&x, &v.of.f64, sizeof x);
+    return x;
+}
+static inline uint64_t fuelc_val_as_reference(fuelc_val v) {
+    return v.of.reference;
+}
 
 /* Creates an empty store. Free it with fuelc_store_free. */
 fuelc_store *fuelc_store_new(void);
@@ -141,6 +189,58 @@ int fuelc_instantiate(fuelc_store *store, const fuelc_module *module,
 int fuelc_call(fuelc_store *store, const fuelc_instance *instance,
                const char *name, const fuelc_val *args, size_t nargs,
                fuelc_val *results, size_t results_len, size_t *nresults);
+
+/* What a host callback sees of its caller; valid during the callback. */
+typedef struct fuelc_caller fuelc_caller;
+
+/* A host function: called with its `data`, the caller, the arguments (as
+ * many as the import's type has parameters) and room for the results (as
+ * many as it has results, kinds already set; write their `of`). Return 0 to
+ * go on, anything else to trap with FUELC_TRAP_HOST_ERROR. */
+typedef int (*fuelc_host_callback)(void *data, fuelc_caller *caller,
+                                   const fuelc_val *args, fuelc_val *results);
+
+/* One import: a host function and the data passed to it. */
+typedef struct fuelc_import {
+    fuelc_host_callback callback;
+    void *data;
+} fuelc_import;
+
+/* Like fuelc_instantiate, with `nimports` imports from `imports` in the
+ * module's import order. Only function imports can be given. */
+int fuelc_instantiate_with_imports(fuelc_store *store,
+                                   const fuelc_module *module,
+                                   const fuelc_import *imports,
+                                   size_t nimports,
+                                   const fuelc_instance **out);
+
+/* The caller's linear memory and its length in *len (unless NULL); NULL
+ * with length 0 if it has none. Valid until the callback returns. */
+uint8_t *fuelc_caller_memory(fuelc_caller *caller, size_t *len);
+
+/* The fuel remaining in the caller's store. */
+uint64_t fuelc_caller_fuel_remaining(const fuelc_caller *caller);
+
+/* The memory `instance` exports as `name` and its length in *len (unless
+ * NULL); NULL if there is none or it is empty. Valid until wasm code next
+ * runs in the store (it may grow the memory) or the store is freed. */
+uint8_t *fuelc_memory(fuelc_store *store, const fuelc_instance *instance,
+                      const char *name, size_t *len);
+
+/* Reads the global `instance` exports as `name` into *out. Returns FUELC_OK
+ * or FUELC_ERROR. */
+int fuelc_global_get(fuelc_store *store, const fuelc_instance *instance,
+                     const char *name, fuelc_val *out);
+
+/* Sets the mutable global `instance` exports as `name` to *value, which must
+ * have its type. Returns FUELC_OK or FUELC_ERROR. */
+int fuelc_global_set(fuelc_store *store, const fuelc_instance *instance,
+                     const char *name, const fuelc_val *value);
+
+/* Stores the number of elements of the table `instance` exports as `name`
+ * in *size. Returns FUELC_OK or FUELC_ERROR. */
+int fuelc_table_size(fuelc_store *store, const fuelc_instance *instance,
+                     const char *name, uint64_t *size);
 
 /* The message of the calling thread's last failure, or NULL. For a trap:
  * "<trap message> in function <name>". */

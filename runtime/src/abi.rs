@@ -916,6 +916,30 @@ impl ModuleMetadata {
         self.count_imports(|k| matches!(k, ImportKind::Global(_)))
     }
 
+    /// The type of function `index` (index space, imports first), if
+    /// there is one.
+    pub fn func_type(&self, index: u32) -> Option<&FuncType> {
+        let imported = self.imports.iter().filter_map(|i| match i.kind {
+            ImportKind::Func(t) => Some(t),
+            _ => None,
+        });
+        let defined = self.functions.iter().map(|f| f.type_index);
+        let type_index = imported.chain(defined).nth(index as usize)?;
+        self.types.get(type_index as usize)
+    }
+
+    /// The type of global `index` (index space, imports first), if there is
+    /// one.
+    pub fn global_type(&self, index: u32) -> Option<GlobalType> {
+        let imported = self.imports.iter().filter_map(|i| match i.kind {
+            ImportKind::Global(t) => Some(t),
+            _ => None,
+        });
+        imported
+            .chain(self.globals.iter().map(|g| g.ty))
+            .nth(index as usize)
+    }
+
     fn count_imports(&self, pred: impl Fn(&ImportKind) -> bool) -> u32 {
         self.imports.iter().filter(|i| pred(&i.kind)).count() as u32
     }

@@ -3,6 +3,9 @@
 //! `qemu-aarch64 -L /usr/aarch64-linux-gnu`) when the tests are
 //! cross-compiled, as cargo's target runner runs the tests themselves.
 
+// Each test crate includes this module and uses only part of it.
+#![allow(dead_code)]
+
 use std::path::Path;
 use std::process::Command;
 

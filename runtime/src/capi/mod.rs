@@ -1,10 +1,20 @@
 //! A small C API over the runtime, declared in `include/fuelc_runtime.h`
 //! (keep the two in step): stores and their fuel, modules from descriptors,
-//! instantiation without imports, calling an export by name, and the calling
-//! thread's last error.
+//! instantiation, calling an export by name, and the calling thread's last
+//! error. Host functions for imports are in `imports.rs`, access to other
+//! exports in `exports.rs`.
 //!
-//! This file only adapts types and reports errors; it must not contain
+//! These files only adapt types and report errors; they must not contain
 //! runtime logic.
+
+mod exports;
+mod imports;
+
+pub use exports::{fuelc_global_get, fuelc_global_set, fuelc_memory, fuelc_table_size};
+pub use imports::{
+    fuelc_caller_fuel_remaining, fuelc_caller_memory, fuelc_instantiate_with_imports, FuelcCaller,
+    FuelcHostCallback, FuelcImport,
+};
 
 use crate::store::{Extern, Instance, Store};
 use crate::trap::Trap;
@@ -73,6 +83,14 @@ const KINDS: [(u32, ValType); 6] = [
     (FUELC_EXTERNREF, ValType::ExternRef),
 ];
 
+/// The `FUELC_*` kind of `ty` (`u32::MAX` for types C cannot hold).
+fn kind_of(ty: ValType) -> u32 {
+    KINDS
+        .iter()
+        .find(|(_, t)| *t == ty)
+        .map_or(u32::MAX, |(kind, _)| *kind)
+}
+
 impl FuelcVal {
     fn to_val(self) -> Result<Val, String> {
         let ty = KINDS
@@ -91,12 +109,18 @@ impl FuelcVal {
         Val::from_raw(raw_from_u64(bits), ty).ok_or_else(|| format!("unsupported type {ty:?}"))
     }
 
+    /// A value of type `ty` with all bits zero: 0, +0.0 or null.
+    fn zero(ty: ValType) -> FuelcVal {
+        FuelcVal {
+            kind: kind_of(ty),
+            reserved: 0,
+            of: FuelcValPayload { reference: 0 },
+        }
+    }
+
     fn from_val(v: Val) -> FuelcVal {
         FuelcVal {
-            kind: KINDS
-                .iter()
-                .find(|(_, ty)| *ty == v.ty())
-                .map_or(u32::MAX, |(kind, _)| *kind),
+            kind: kind_of(v.ty()),
             reserved: 0,
             // The raw form has the value zero-extended in its low bytes, as
             // every payload field reads it.
@@ -282,12 +306,23 @@ pub unsafe extern "C" fn fuelc_instantiate(
     module: *const Module,
     out: *mut *const Instance,
 ) -> i32 {
-    // SAFETY: guaranteed by the caller.
-    let (store, module) = unsafe { (&mut *store, &*module) };
-    match store.store.instantiate(module, &[]) {
+    // SAFETY: forwarded from the caller; no imports are read.
+    unsafe { fuelc_instantiate_with_imports(store, module, ptr::null(), 0, out) }
+}
+
+/// Instantiates `module` in `store` with `imports` (already made objects of
+/// the store, in the module's import order) and stores the instance in
+/// `*out`.
+fn instantiate(
+    store: &mut FuelcStore,
+    module: &Module,
+    imports: &[Extern],
+    out: *mut *const Instance,
+) -> i32 {
+    match store.store.instantiate(module, imports) {
         Ok(instance) => {
             let instance = Box::new(instance);
-            // SAFETY: `out` is valid for a write.
+            // SAFETY: `out` is valid for a write (the callers' contract).
             unsafe { *out = &*instance };
             store.instances.push(instance);
             FUELC_OK
@@ -317,18 +352,14 @@ pub unsafe extern "C" fn fuelc_call(
     nresults: *mut usize,
 ) -> i32 {
     // SAFETY: guaranteed by the caller.
-    let (store, instance, name) = unsafe { (&mut (*store).store, *instance, CStr::from_ptr(name)) };
-    let args: &[FuelcVal] = if nargs == 0 {
-        &[]
-    } else {
-        // SAFETY: `args` is valid for `nargs` reads.
-        unsafe { std::slice::from_raw_parts(args, nargs) }
-    };
-    let Ok(name) = name.to_str() else {
-        return fail("export name is not UTF-8", None);
-    };
-    let Some(Extern::Func(func)) = store.export(instance, name) else {
-        return fail(&format!("no function exported as {name:?}"), None);
+    let (store, instance) = unsafe { (&mut (*store).store, *instance) };
+    // SAFETY: `args` is valid for `nargs` reads.
+    let args = unsafe { slice(args, nargs) };
+    // SAFETY: `name` is a NUL-terminated string.
+    let func = match unsafe { export(store, instance, name) } {
+        Ok(Extern::Func(func)) => func,
+        Ok(_) => return fail("the export is not a function", None),
+        Err(status) => return status,
     };
     if store.func_type(func).results.len() > results_len {
         return fail("the results buffer is too small", None);
@@ -357,6 +388,52 @@ pub unsafe extern "C" fn fuelc_call(
         Err(CallError::Trap(trap)) => fail(&trap.to_string(), Some(&trap)),
         Err(e) => fail(&e.to_string(), None),
     }
+}
+
+/// The `len` values at `values`; empty when `len` is 0 (then `values` may
+/// be null).
+///
+/// # Safety
+/// Unless `len` is 0, `values` must be valid for `len` reads for `'a`.
+unsafe fn slice<'a, T>(values: *const T, len: usize) -> &'a [T] {
+    if len == 0 {
+        &[]
+    } else {
+        // SAFETY: guaranteed by the caller.
+        unsafe { std::slice::from_raw_parts(values, len) }
+    }
+}
+
+/// Hands `bytes` to C: stores their length in `*len` (unless `len` is
+/// null) and returns their address, or null if there are none.
+///
+/// # Safety
+/// `len` must be null or valid for a write.
+unsafe fn bytes_out(bytes: &mut [u8], len: *mut usize) -> *mut u8 {
+    if !len.is_null() {
+        // SAFETY: guaranteed by the caller.
+        unsafe { *len = bytes.len() };
+    }
+    if bytes.is_empty() {
+        ptr::null_mut()
+    } else {
+        bytes.as_mut_ptr()
+    }
+}
+
+/// The export `name` of `instance`; fails (recording why) if the name is
+/// not UTF-8 or there is no such export.
+///
+/// # Safety
+/// `name` must be a NUL-terminated string.
+unsafe fn export(store: &Store, instance: Instance, name: *const c_char) -> Result<Extern, i32> {
+    // SAFETY: guaranteed by the caller.
+    let Ok(name) = unsafe { CStr::from_ptr(name) }.to_str() else {
+        return Err(fail("export name is not UTF-8", None));
+    };
+    store
+        .export(instance, name)
+        .ok_or_else(|| fail(&format!("nothing is exported as {name:?}"), None))
 }
 
 /// The message of this thread's last failure, or null. Valid until the

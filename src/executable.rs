@@ -79,7 +79,8 @@ pub fn runtime_library() -> Result<PathBuf, ExecutableError> {
 
 /// Links `object` (compiled for `target` with symbol prefix `prefix`), the
 /// runtime library `runtime` and a `main` granting `grants` into the
-/// executable `output`.
+/// executable `output`. Unused sections and the debug information of the
+/// runtime's Rust standard library are left out; symbols stay.
 pub fn link_executable(
     object: &[u8],
     prefix: &str,
@@ -115,7 +116,7 @@ pub fn link_executable(
         .arg(main)
         .arg(object)
         .arg(runtime)
-        .args(["-Wl,-z,noexecstack", "-Wl,--gc-sections"])
+        .args(["-Wl,-z,noexecstack", "-Wl,--gc-sections", "-Wl,--strip-debug"])
         .args(["-lpthread", "-ldl", "-lm"]);
     Ok(toolchain::run(command)?)
 }

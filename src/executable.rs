@@ -1,6 +1,7 @@
 //! Standalone executables (`fuelc build`): links a compiled WASI command,
 //! the runtime's static library and a generated C `main` into one program
 //! that needs neither fuelc nor anything else of this repository to run.
+//! The runtime library comes from [`crate::runtime_files`].
 //!
 //! The generated `main` hands the module descriptor, the program's
 //! arguments and the capabilities chosen at build time to the runtime's
@@ -10,19 +11,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::c_syntax::string_literal;
+use crate::runtime_files::{self, RuntimeFilesError};
 use crate::toolchain::{self, LinkError};
 use fuelc_runtime::abi::descriptor_symbol;
 use target_lexicon::{OperatingSystem, Triple};
-
-/// The runtime's C header, written next to the generated `main` so both
-/// agree on `fuelc_command_config`.
-const RUNTIME_HEADER: &str = include_str!("../runtime/include/fuelc_runtime.h");
-
-/// The environment variable naming the runtime library to link.
-pub const RUNTIME_LIB_ENV_VAR: &str = "FUELC_RUNTIME_LIB";
-
-/// The file name of the runtime's static library.
-const RUNTIME_LIB_NAME: &str = "libfuelc_runtime.a";
 
 /// Why an executable could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -30,13 +22,13 @@ pub enum ExecutableError {
     /// Executables are linked for Linux targets only.
     #[error("fuelc build links executables for Linux targets, not {0}")]
     UnsupportedTarget(String),
-    /// The runtime library was not found.
-    #[error("cannot find the runtime library {RUNTIME_LIB_NAME} next to fuelc ({0}); set {RUNTIME_LIB_ENV_VAR} to its path")]
-    RuntimeNotFound(String),
-    /// Writing the intermediate files failed.
-    #[error("cannot write {path}: {source}")]
-    Write {
-        /// The file or directory.
+    /// The runtime files could not be provided.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeFilesError),
+    /// The temporary directory could not be made.
+    #[error("cannot create a temporary directory in {path}: {source}")]
+    TempDir {
+        /// Where it was to be.
         path: PathBuf,
         /// The underlying error.
         source: std::io::Error,
@@ -58,35 +50,15 @@ pub struct Grants {
     pub fuel: Option<u64>,
 }
 
-/// The runtime library to link: the file named by `FUELC_RUNTIME_LIB`,
-/// else `libfuelc_runtime.a` in the directory of the running `fuelc`
-/// (where `cargo build` puts both).
-pub fn runtime_library() -> Result<PathBuf, ExecutableError> {
-    if let Some(path) = std::env::var_os(RUNTIME_LIB_ENV_VAR) {
-        return Ok(PathBuf::from(path));
-    }
-    let exe =
-        std::env::current_exe().map_err(|e| ExecutableError::RuntimeNotFound(e.to_string()))?;
-    let candidate = exe.with_file_name(RUNTIME_LIB_NAME);
-    if candidate.is_file() {
-        Ok(candidate)
-    } else {
-        Err(ExecutableError::RuntimeNotFound(
-            candidate.display().to_string(),
-        ))
-    }
-}
-
 /// Links `object` (compiled for `target` with symbol prefix `prefix`), the
-/// runtime library `runtime` and a `main` granting `grants` into the
-/// executable `output`. Unused sections and the debug information of the
+/// runtime library (see [`runtime_files::library_for`]) and a `main` granting
+/// `grants` into the executable `output`. Unused sections and the debug information of the
 /// runtime's Rust standard library are left out; symbols stay.
 pub fn link_executable(
     object: &[u8],
     prefix: &str,
     target: &Triple,
     grants: &Grants,
-    runtime: &Path,
     output: &Path,
 ) -> Result<(), ExecutableError> {
     if target.operating_system != OperatingSystem::Linux {
@@ -95,19 +67,14 @@ pub fn link_executable(
     let dir = tempfile::Builder::new()
         .prefix("fuelc-build-")
         .tempdir()
-        .map_err(|source| ExecutableError::Write {
+        .map_err(|source| ExecutableError::TempDir {
             path: std::env::temp_dir(),
             source,
         })?;
-    let write = |name: &str, bytes: &[u8]| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, bytes)
-            .map(|()| path.clone())
-            .map_err(|source| ExecutableError::Write { path, source })
-    };
-    write("fuelc_runtime.h", RUNTIME_HEADER.as_bytes())?;
-    let main = write("main.c", main_source(prefix, grants).as_bytes())?;
-    let object = write("module.o", object)?;
+    runtime_files::write_header(dir.path())?;
+    let runtime = runtime_files::library_for(target, dir.path())?;
+    let main = runtime_files::write(dir.path(), "main.c", main_source(prefix, grants).as_bytes())?;
+    let object = runtime_files::write(dir.path(), "module.o", object)?;
     let mut command = toolchain::c_compiler(target)?;
     command
         .arg("-O2")
@@ -115,8 +82,12 @@ pub fn link_executable(
         .arg(output)
         .arg(main)
         .arg(object)
-        .arg(runtime)
-        .args(["-Wl,-z,noexecstack", "-Wl,--gc-sections", "-Wl,--strip-debug"])
+        .arg(&runtime)
+        .args([
+            "-Wl,-z,noexecstack",
+            "-Wl,--gc-sections",
+            "-Wl,--strip-debug",
+        ])
         .args(["-lpthread", "-ldl", "-lm"]);
     Ok(toolchain::run(command)?)
 }

@@ -29,6 +29,7 @@ pub mod fuel;
 pub mod header;
 pub mod loader;
 pub mod parse;
+pub mod runtime_files;
 pub mod toolchain;
 pub mod translate;
 

@@ -13,6 +13,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use fuelc::executable::{self, Grants};
 use fuelc::fuel::{CostModel, Metering};
+use fuelc::runtime_files;
 use fuelc::{compile, sanitize_prefix, CompileOptions, OptLevel};
 use fuelc_runtime::abi::{BoundsChecks, ExportKind, FuelMode, ValType};
 use fuelc_runtime::command::{self, CommandOptions, DirGrant};
@@ -65,8 +66,9 @@ enum Command {
         codegen: CodegenArgs,
     },
     /// Compile a WASI command into a standalone executable: the object, the
-    /// runtime library and a main that runs `_start`. Run-time override of
-    /// the fuel budget: the FUELC_FUEL environment variable.
+    /// runtime library (carried by fuelc) and a main that runs `_start`.
+    /// Run-time override of the fuel budget: the FUELC_FUEL environment
+    /// variable.
     Build {
         /// Input module (.wasm or .wat).
         input: PathBuf,
@@ -77,6 +79,14 @@ enum Command {
         grants: GrantArgs,
         #[command(flatten)]
         codegen: CodegenArgs,
+    },
+    /// Write the runtime files C hosts link with: the static library
+    /// libfuelc_runtime.a (for the target fuelc runs on) and the header
+    /// fuelc_runtime.h.
+    Runtime {
+        /// The directory to write them into.
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
     },
 }
 
@@ -304,6 +314,7 @@ fn format_val(v: &Val) -> String {
         Val::FuncRef(None) | Val::ExternRef(None) => "null".to_string(),
         Val::FuncRef(Some(_)) => "funcref".to_string(),
         Val::ExternRef(Some(h)) => format!("externref:{h}"),
+        Val::V128(bits) => format!("v128:0x{bits:032x}"),
     }
 }
 
@@ -440,21 +451,13 @@ fn build(input: &Path, output: &Path, grants: &GrantArgs, codegen: &CodegenArgs)
     // Checked now so a bad grant fails the build, not every run.
     grants.dirs()?;
     grants.env()?;
-    let runtime = executable::runtime_library()?;
     let object = compile(&wasm, &options)?;
     let grants = Grants {
         dirs: grants.dir.clone(),
         env: grants.env.clone(),
         fuel: fuel.budget,
     };
-    executable::link_executable(
-        &object,
-        &options.prefix,
-        &options.target,
-        &grants,
-        &runtime,
-        output,
-    )?;
+    executable::link_executable(&object, &options.prefix, &options.target, &grants, output)?;
     Ok(())
 }
 
@@ -498,6 +501,13 @@ fn main() -> ExitCode {
             grants,
             codegen,
         } => build(input, output, grants, codegen),
+        Command::Runtime { out_dir } => (|| {
+            std::fs::create_dir_all(out_dir)
+                .with_context(|| format!("creating {}", out_dir.display()))?;
+            runtime_files::write_header(out_dir)?;
+            runtime_files::library_for(&Triple::host(), out_dir)?;
+            Ok(())
+        })(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

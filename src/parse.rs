@@ -50,10 +50,13 @@ impl ParsedModule<'_> {
     }
 }
 
-/// The features fuelc compiles: WebAssembly 2.0 without SIMD.
+/// The features fuelc compiles: WebAssembly 2.0.
 fn supported_features() -> WasmFeatures {
-    WasmFeatures::WASM2 & !WasmFeatures::SIMD
+    WasmFeatures::WASM2
 }
+
+/// How wasmparser ends the message for a feature that is not enabled.
+const NOT_ENABLED: &str = " support is not enabled";
 
 /// Validates `wasm` and collects its metadata and function bodies.
 pub fn parse<'a>(
@@ -62,13 +65,13 @@ pub fn parse<'a>(
     bounds_checks: BoundsChecks,
 ) -> Result<ParsedModule<'a>, CompileError> {
     match parse_with(wasm, name, bounds_checks, supported_features()) {
-        Err(CompileError::Invalid { offset, message }) if message.contains("SIMD") => {
-            // Tell "uses SIMD" apart from "is invalid": a module that is
-            // valid WebAssembly 2.0 with SIMD is unsupported, not invalid.
-            match parse_with(wasm, name, bounds_checks, WasmFeatures::WASM2) {
+        Err(CompileError::Invalid { offset, message }) if message.contains(NOT_ENABLED) => {
+            // Tell "uses a later proposal" apart from "is invalid": a module
+            // that validates with every feature is unsupported, not invalid.
+            match parse_with(wasm, name, bounds_checks, WasmFeatures::all()) {
                 Ok(_) => Err(CompileError::Unsupported {
                     offset,
-                    feature: "SIMD (v128)".to_string(),
+                    feature: message.replace(NOT_ENABLED, ""),
                 }),
                 Err(e) => Err(e),
             }
@@ -306,6 +309,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
         Operator::I64Const { value } => ConstExpr::I64(value),
         Operator::F32Const { value } => ConstExpr::F32(value.bits()),
         Operator::F64Const { value } => ConstExpr::F64(value.bits()),
+        Operator::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
         Operator::RefNull { hty } => ConstExpr::RefNull(heap_ref_type(hty)),
         Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
         Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),

@@ -83,15 +83,14 @@ fn truncated_module_is_rejected_with_offset() {
 }
 
 #[test]
-fn simd_module_is_rejected_as_unsupported() {
+fn module_of_a_later_proposal_is_rejected_as_unsupported() {
     let dir = tempfile::tempdir().unwrap();
-    let wasm = wat::parse_str(
-        r#"(module (func (export "f") (result i32)
-             (i32x4.extract_lane 0 (i32x4.splat (i32.const 7)))))"#,
-    )
-    .unwrap();
-    let input = write(dir.path(), "simd.wasm", &wasm);
-    assert_one_line_error(&compile_to(dir.path(), &input), &["SIMD", "offset 0x"]);
+    let wasm = wat::parse_str(r#"(module (func $f (export "f") (return_call $f)))"#).unwrap();
+    let input = write(dir.path(), "tail_call.wasm", &wasm);
+    assert_one_line_error(
+        &compile_to(dir.path(), &input),
+        &["unsupported feature", "tail calls", "offset 0x"],
+    );
 }
 
 #[test]

@@ -379,6 +379,7 @@ fn format_val(val: &Val) -> String {
         Val::F64(bits) => format!("f64:{bits:#018x}"),
         Val::FuncRef(r) => format!("funcref:{}", null(r.is_none())),
         Val::ExternRef(r) => format!("externref:{}", null(r.is_none())),
+        Val::V128(bits) => format!("v128:{bits:#034x}"),
     }
 }
 

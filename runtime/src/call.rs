@@ -158,13 +158,12 @@ pub(crate) unsafe fn host_call(ctx: *mut u8, values: *mut ValRaw) -> Result<(), 
     // SAFETY: by the contract, `values` has `len` slots, used only here.
     let values = unsafe { std::slice::from_raw_parts_mut(values, len) };
     let run = || -> Result<(), HostError> {
-        let args = ty
+        let args: Vec<Val> = ty
             .params
             .iter()
             .zip(values.iter())
             .map(|(t, raw)| Val::from_raw(*raw, *t))
-            .collect::<Option<Vec<Val>>>()
-            .ok_or("v128 arguments are not supported")?;
+            .collect();
         let results = func.call(&mut caller, &args, refs)?;
         for (slot, v) in values.iter_mut().zip(results) {
             *slot = v.to_raw();

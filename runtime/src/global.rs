@@ -5,7 +5,7 @@
 //! evaluate initializers or check who may write (instantiation and the store
 //! do).
 
-use crate::abi::{GlobalCell, GlobalType, ValType};
+use crate::abi::{GlobalCell, GlobalType};
 use crate::val::Val;
 
 /// A global. `#[repr(C)]` with the cell first: the cell pointer generated
@@ -17,13 +17,9 @@ pub(crate) struct GlobalObj {
 }
 
 impl GlobalObj {
-    /// A global of type `ty` holding the raw value `init`; `v128` globals
-    /// are not supported.
-    pub(crate) fn new(ty: GlobalType, init: GlobalCell) -> Result<GlobalObj, String> {
-        if ty.content == ValType::V128 {
-            return Err("v128 globals are not supported".into());
-        }
-        Ok(GlobalObj { cell: init, ty })
+    /// A global of type `ty` holding the raw value `init`.
+    pub(crate) fn new(ty: GlobalType, init: GlobalCell) -> GlobalObj {
+        GlobalObj { cell: init, ty }
     }
 
     /// The global's type.
@@ -37,8 +33,8 @@ impl GlobalObj {
         this.cast()
     }
 
-    /// The value; `None` only for `v128`, which `new` rejects.
-    pub(crate) fn get(&self) -> Option<Val> {
+    /// The value.
+    pub(crate) fn get(&self) -> Val {
         Val::from_raw(self.cell, self.ty.content)
     }
 
@@ -51,6 +47,7 @@ impl GlobalObj {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::ValType;
 
     #[test]
     fn stores_values() {
@@ -58,21 +55,22 @@ mod tests {
             content: ValType::I64,
             mutable: true,
         };
-        let mut g = GlobalObj::new(ty, Val::I64(-3).to_raw()).unwrap();
-        assert_eq!(g.get(), Some(Val::I64(-3)));
+        let mut g = GlobalObj::new(ty, Val::I64(-3).to_raw());
+        assert_eq!(g.get(), Val::I64(-3));
         g.set(Val::I64(9));
-        assert_eq!(g.get(), Some(Val::I64(9)));
+        assert_eq!(g.get(), Val::I64(9));
         // SAFETY: the cell belongs to `g`, which is alive.
         assert_eq!(unsafe { *GlobalObj::cell(&mut g) }, Val::I64(9).to_raw());
         assert_eq!(g.ty(), ty);
     }
 
     #[test]
-    fn rejects_v128() {
+    fn stores_v128() {
         let ty = GlobalType {
             content: ValType::V128,
             mutable: false,
         };
-        assert!(GlobalObj::new(ty, GlobalCell::default()).is_err());
+        let v = Val::V128(u128::MAX - 1);
+        assert_eq!(GlobalObj::new(ty, v.to_raw()).get(), v);
     }
 }

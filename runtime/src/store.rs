@@ -281,8 +281,7 @@ impl Store {
             }
         }
         for def in &meta.globals {
-            let global =
-                GlobalObj::new(def.ty, data.eval(&def.init)).map_err(InstantiateError::Resource)?;
+            let global = GlobalObj::new(def.ty, data.eval(&def.init));
             let index = push(&mut self.globals, global);
             let cell = GlobalObj::cell(self.globals[index as usize].ptr());
             data.push_global(Global(self.handle(index)), cell);
@@ -521,12 +520,12 @@ impl Store {
                     *slot = arg.to_raw();
                 }
                 self.call_wasm(instance, index, &mut values)?;
-                ty.results
+                Ok(ty
+                    .results
                     .iter()
                     .zip(values)
                     .map(|(t, raw)| Val::from_raw(raw, *t))
-                    .collect::<Option<Vec<Val>>>()
-                    .ok_or_else(|| CallError::Arguments("v128 results are not supported".into()))
+                    .collect())
             }
         }
     }
@@ -604,7 +603,7 @@ impl Store {
     /// A new global of type `ty` holding `value`.
     pub fn new_global(&mut self, ty: GlobalType, value: Val) -> Result<Global, String> {
         self.check_val(ty.content, value)?;
-        let global = GlobalObj::new(ty, value.to_raw())?;
+        let global = GlobalObj::new(ty, value.to_raw());
         let index = push(&mut self.globals, global);
         Ok(Global(self.handle(index)))
     }
@@ -612,7 +611,7 @@ impl Store {
     /// The value of `g`; a global of another store reads as `I32(0)`.
     pub fn global_get(&self, g: Global) -> Val {
         self.lookup(&self.globals, g.0)
-            .and_then(|g| g.get().get())
+            .map(|g| g.get().get())
             .unwrap_or(Val::I32(0))
     }
 

@@ -43,6 +43,9 @@ pub enum Val {
     FuncRef(Option<FuncAddr>),
     /// An `externref` carrying a host handle; `None` is `ref.null extern`.
     ExternRef(Option<u32>),
+    /// A `v128`: its 16 bytes, read as a little-endian number (lane 0 in
+    /// the low bits).
+    V128(u128),
 }
 
 impl Val {
@@ -55,11 +58,13 @@ impl Val {
             Val::F64(_) => ValType::F64,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::V128(_) => ValType::V128,
         }
     }
 
     /// The value in the raw representation (low bytes, little-endian; an
-    /// externref handle `h` becomes `h + 1`, null becomes 0).
+    /// externref handle `h` becomes `h + 1`, null becomes 0; a `v128` fills
+    /// the slot).
     pub(crate) fn to_raw(self) -> ValRaw {
         match self {
             Val::I32(v) => raw_from_u64(u64::from(v as u32)),
@@ -68,22 +73,22 @@ impl Val {
             Val::F64(v) => raw_from_u64(v),
             Val::FuncRef(f) => raw_from_u64(f.map_or(0, |f| f.as_ptr() as usize as u64)),
             Val::ExternRef(h) => raw_from_u64(h.map_or(0, |h| u64::from(h) + 1)),
+            Val::V128(v) => ValRaw(v.to_le_bytes()),
         }
     }
 
-    /// Reads a value of type `ty` from its raw representation; `None` for
-    /// `v128`, which has no host representation.
-    pub(crate) fn from_raw(raw: ValRaw, ty: ValType) -> Option<Val> {
+    /// Reads a value of type `ty` from its raw representation.
+    pub(crate) fn from_raw(raw: ValRaw, ty: ValType) -> Val {
         let bits = raw_to_u64(raw);
-        Some(match ty {
+        match ty {
             ValType::I32 => Val::I32(bits as u32 as i32),
             ValType::I64 => Val::I64(bits as i64),
             ValType::F32 => Val::F32(bits as u32),
             ValType::F64 => Val::F64(bits),
             ValType::FuncRef => Val::FuncRef(FuncAddr::from_bits(bits)),
             ValType::ExternRef => Val::ExternRef(bits.checked_sub(1).map(|h| h as u32)),
-            ValType::V128 => return None,
-        })
+            ValType::V128 => Val::V128(u128::from_le_bytes(raw.0)),
+        }
     }
 
     /// The function reference this value carries, if it is a non-null funcref.
@@ -186,13 +191,19 @@ mod tests {
             Val::ExternRef(Some(0)),
             Val::ExternRef(Some(u32::MAX)),
             Val::FuncRef(None),
+            Val::V128(0x0f0e_0d0c_0b0a_0908_0706_0504_0302_0100),
         ];
         for v in vals {
-            assert_eq!(Val::from_raw(v.to_raw(), v.ty()), Some(v));
+            assert_eq!(Val::from_raw(v.to_raw(), v.ty()), v);
         }
+        assert_eq!(
+            Val::V128(0x0f0e_0d0c_0b0a_0908_0706_0504_0302_0100)
+                .to_raw()
+                .0[1],
+            1
+        );
         assert_eq!(raw_to_u64(Val::ExternRef(Some(7)).to_raw()), 8);
         assert_eq!(raw_to_u64(Val::I32(-1).to_raw()), 0xffff_ffff);
-        assert_eq!(Val::from_raw(ValRaw::default(), ValType::V128), None);
     }
 
     #[test]

@@ -26,9 +26,6 @@ fn inconsistent<T>(msg: String) -> Result<T, Invalid> {
 
 /// Checks `meta`.
 pub(crate) fn validate(meta: &ModuleMetadata) -> Result<(), Invalid> {
-    for ty in &meta.types {
-        check_func_type(ty)?;
-    }
     let mut globals: Vec<GlobalType> = Vec::new();
     for import in &meta.imports {
         let what = format!("import {}.{}", import.module, import.field);
@@ -36,10 +33,7 @@ pub(crate) fn validate(meta: &ModuleMetadata) -> Result<(), Invalid> {
             ImportKind::Func(t) => check_type_index(meta, *t, &what)?,
             ImportKind::Table(t) => check_limits(t.limits, &what)?,
             ImportKind::Memory(m) => check_limits(m.limits, &what)?,
-            ImportKind::Global(g) => {
-                check_val_type(g.content)?;
-                globals.push(*g);
-            }
+            ImportKind::Global(g) => globals.push(*g),
         }
     }
     for (i, f) in meta.functions.iter().enumerate() {
@@ -63,7 +57,6 @@ pub(crate) fn validate(meta: &ModuleMetadata) -> Result<(), Invalid> {
         check_limits(t.limits, "table")?;
     }
     for g in &meta.globals {
-        check_val_type(g.ty.content)?;
         let what = format!("global {}", globals.len());
         let ty = const_type(&g.init, &globals, counts.funcs, &what)?;
         if ty != g.ty.content {
@@ -157,20 +150,6 @@ pub(crate) fn function_type(meta: &ModuleMetadata, index: u32) -> Option<&FuncTy
             .nth(index as usize)?,
     };
     meta.types.get(type_index as usize)
-}
-
-fn check_val_type(ty: ValType) -> Result<(), Invalid> {
-    if ty == ValType::V128 {
-        return Err(Invalid::Unsupported("v128 values".into()));
-    }
-    Ok(())
-}
-
-fn check_func_type(ty: &FuncType) -> Result<(), Invalid> {
-    ty.params
-        .iter()
-        .chain(&ty.results)
-        .try_for_each(|t| check_val_type(*t))
 }
 
 fn check_type_index(meta: &ModuleMetadata, index: u32, what: &str) -> Result<(), Invalid> {
@@ -364,10 +343,6 @@ mod tests {
 
     #[test]
     fn refuses_unsupported_features() {
-        let mut meta = consistent();
-        meta.types[0].params.push(ValType::V128);
-        assert!(matches!(validate(&meta), Err(Invalid::Unsupported(_))));
-
         let mut meta = consistent();
         meta.memories.push(meta.memories[0]);
         assert!(matches!(validate(&meta), Err(Invalid::Unsupported(_))));

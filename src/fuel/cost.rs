@@ -287,4 +287,22 @@ mod tests {
             OperatorCost::Fuel(1)
         );
     }
+
+    #[test]
+    fn simd_operators_have_costs_in_every_source() {
+        let shuffle = Operator::I8x16Shuffle { lanes: [0; 16] };
+        for model in [CostModel::wasmtime(), CostModel::uniform()] {
+            assert_eq!(model.operator(&Operator::I32x4Add), OperatorCost::Fuel(1));
+            assert_eq!(model.operator(&shuffle), OperatorCost::Fuel(1));
+        }
+        let model =
+            CostModel::from_toml("[operators]\nI32x4DotI16x8S = 4\nI8x16Shuffle = \"forbidden\"\n")
+                .unwrap();
+        assert_eq!(
+            model.operator(&Operator::I32x4DotI16x8S),
+            OperatorCost::Fuel(4)
+        );
+        assert_eq!(model.operator(&shuffle), OperatorCost::Forbidden);
+        assert_eq!(model.operator(&Operator::F64x2Add), OperatorCost::Fuel(1));
+    }
 }

@@ -9,7 +9,8 @@
 //! compare a reference with a function of the script.
 
 use fuelc_runtime::Val;
-use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
+use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
+use wast::token::{F32, F64};
 use wast::{WastArg, WastRet};
 
 /// Converts an argument of an `invoke` into a runtime value.
@@ -28,9 +29,8 @@ pub fn to_val(arg: &WastArg<'_>) -> Result<Val, String> {
             _ => return Err(format!("unsupported argument {core:?}")),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(*n)),
-        WastArgCore::V128(_) | WastArgCore::RefHost(_) => {
-            return Err(format!("unsupported argument {core:?}"))
-        }
+        WastArgCore::V128(v) => Val::V128(u128::from_le_bytes(v.to_le_bytes())),
+        WastArgCore::RefHost(_) => return Err(format!("unsupported argument {core:?}")),
     })
 }
 
@@ -67,16 +67,9 @@ fn matches(expected: &WastRetCore<'_>, actual: &Val) -> Result<bool, String> {
     Ok(match (expected, actual) {
         (WastRetCore::I32(e), Val::I32(a)) => e == a,
         (WastRetCore::I64(e), Val::I64(a)) => e == a,
-        (WastRetCore::F32(e), Val::F32(a)) => match e {
-            NanPattern::CanonicalNan => a & 0x7fff_ffff == 0x7fc0_0000,
-            NanPattern::ArithmeticNan => a & 0x7fc0_0000 == 0x7fc0_0000,
-            NanPattern::Value(e) => e.bits == *a,
-        },
-        (WastRetCore::F64(e), Val::F64(a)) => match e {
-            NanPattern::CanonicalNan => a & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
-            NanPattern::ArithmeticNan => a & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
-            NanPattern::Value(e) => e.bits == *a,
-        },
+        (WastRetCore::F32(e), Val::F32(a)) => f32_matches(e, *a),
+        (WastRetCore::F64(e), Val::F64(a)) => f64_matches(e, *a),
+        (WastRetCore::V128(e), Val::V128(a)) => v128_matches(e, *a),
         (WastRetCore::RefNull(heap), _) => match heap.as_ref().map(abstract_heap_type) {
             None => matches!(actual, Val::FuncRef(None) | Val::ExternRef(None)),
             Some(Some(AbstractHeapType::Func)) => matches!(actual, Val::FuncRef(None)),
@@ -94,8 +87,7 @@ fn matches(expected: &WastRetCore<'_>, actual: &Val) -> Result<bool, String> {
             false
         }
         (
-            WastRetCore::V128(_)
-            | WastRetCore::RefHost(_)
+            WastRetCore::RefHost(_)
             | WastRetCore::RefAny
             | WastRetCore::RefEq
             | WastRetCore::RefArray
@@ -106,6 +98,64 @@ fn matches(expected: &WastRetCore<'_>, actual: &Val) -> Result<bool, String> {
         ) => return Err(format!("unsupported result pattern {expected:?}")),
         _ => false,
     })
+}
+
+/// Whether the bits of an `f32` match a pattern.
+fn f32_matches(pattern: &NanPattern<F32>, bits: u32) -> bool {
+    match pattern {
+        NanPattern::CanonicalNan => bits & 0x7fff_ffff == 0x7fc0_0000,
+        NanPattern::ArithmeticNan => bits & 0x7fc0_0000 == 0x7fc0_0000,
+        NanPattern::Value(e) => e.bits == bits,
+    }
+}
+
+/// Whether the bits of an `f64` match a pattern.
+fn f64_matches(pattern: &NanPattern<F64>, bits: u64) -> bool {
+    match pattern {
+        NanPattern::CanonicalNan => bits & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
+        NanPattern::ArithmeticNan => bits & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
+        NanPattern::Value(e) => e.bits == bits,
+    }
+}
+
+/// Lane `i` of `v` split into lanes of `bits` bits, zero-extended.
+fn lane(v: u128, bits: u32, i: usize) -> u64 {
+    let mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1 << bits) - 1
+    };
+    (v >> (bits as usize * i)) as u64 & mask
+}
+
+/// Whether a `v128` matches a pattern, lane by lane.
+fn v128_matches(pattern: &V128Pattern, v: u128) -> bool {
+    match pattern {
+        V128Pattern::I8x16(e) => e
+            .iter()
+            .enumerate()
+            .all(|(i, e)| lane(v, 8, i) == u64::from(*e as u8)),
+        V128Pattern::I16x8(e) => e
+            .iter()
+            .enumerate()
+            .all(|(i, e)| lane(v, 16, i) == u64::from(*e as u16)),
+        V128Pattern::I32x4(e) => e
+            .iter()
+            .enumerate()
+            .all(|(i, e)| lane(v, 32, i) == u64::from(*e as u32)),
+        V128Pattern::I64x2(e) => e
+            .iter()
+            .enumerate()
+            .all(|(i, e)| lane(v, 64, i) == *e as u64),
+        V128Pattern::F32x4(e) => e
+            .iter()
+            .enumerate()
+            .all(|(i, e)| f32_matches(e, lane(v, 32, i) as u32)),
+        V128Pattern::F64x2(e) => e
+            .iter()
+            .enumerate()
+            .all(|(i, e)| f64_matches(e, lane(v, 64, i))),
+    }
 }
 
 /// The abstract heap type `ref.null` names, if it names one.
@@ -132,6 +182,7 @@ fn describe(val: &Val) -> String {
         Val::FuncRef(Some(_)) => "ref.func".into(),
         Val::ExternRef(None) => "ref.null extern".into(),
         Val::ExternRef(Some(n)) => format!("ref.extern {n}"),
+        Val::V128(v) => format!("v128 0x{v:032x}"),
     }
 }
 

@@ -4,7 +4,7 @@
 //! This file only adapts types and reports errors; it must not contain
 //! runtime logic.
 
-use super::{bytes_out, export, fail, FuelcStore, FuelcVal, FUELC_OK};
+use super::{bytes_out, c_compatible_type, export, fail, FuelcStore, FuelcVal, FUELC_OK};
 use crate::store::{Extern, Instance};
 
 /// The memory `instance` exports as `name`: its address, and its length in
@@ -55,8 +55,12 @@ pub unsafe extern "C" fn fuelc_global_get(
     // SAFETY: `name` is a NUL-terminated string.
     match unsafe { export(store, instance, name) } {
         Ok(Extern::Global(global)) => {
+            let value = store.global_get(global);
+            if let Err(e) = c_compatible_type(value.ty()) {
+                return fail(&e, None);
+            }
             // SAFETY: `out` is valid for a write.
-            unsafe { *out = FuelcVal::from_val(store.global_get(global)) };
+            unsafe { *out = FuelcVal::from_val(value) };
             FUELC_OK
         }
         Ok(_) => fail("the export is not a global", None),

@@ -5,7 +5,7 @@
 //! This file only adapts C callbacks to [`Store::new_host_func`]; it must
 //! not check imports itself (the store does).
 
-use super::{bytes_out, fail, instantiate, slice, FuelcStore, FuelcVal};
+use super::{bytes_out, c_compatible, fail, instantiate, slice, FuelcStore, FuelcVal};
 use crate::abi::ImportKind;
 use crate::host::Caller;
 use crate::store::{Extern, Instance, Store};
@@ -60,6 +60,7 @@ fn host_func(
         .ok_or_else(|| format!("import {}.{} has no callback", wanted.module, wanted.field))?;
     let data = import.data;
     let ty = meta.types[type_index as usize].clone();
+    c_compatible(&ty).map_err(|e| format!("import {}.{}: {e}", wanted.module, wanted.field))?;
     let results = ty.results.clone();
     let func = store.new_host_func(ty, move |caller, args| {
         let args: Vec<FuelcVal> = args.iter().map(|a| FuelcVal::from_val(*a)).collect();

@@ -19,7 +19,7 @@ pub use imports::{
 use crate::store::{Extern, Instance, Store};
 use crate::trap::Trap;
 use crate::val::{raw_from_u64, raw_to_u64, Val};
-use crate::{CallError, InstantiateError, Module, ValType};
+use crate::{CallError, FuncType, InstantiateError, Module, ValType};
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::ptr;
@@ -83,6 +83,22 @@ const KINDS: [(u32, ValType); 6] = [
     (FUELC_EXTERNREF, ValType::ExternRef),
 ];
 
+/// Checks that values of type `ty` fit a `fuelc_val` (a `v128` does not).
+fn c_compatible_type(ty: ValType) -> Result<(), String> {
+    if kind_of(ty) == u32::MAX {
+        return Err(format!("{ty:?} values cannot cross the C API"));
+    }
+    Ok(())
+}
+
+/// Checks that every value of `ty` fits a `fuelc_val`.
+fn c_compatible(ty: &FuncType) -> Result<(), String> {
+    ty.params
+        .iter()
+        .chain(&ty.results)
+        .try_for_each(|t| c_compatible_type(*t))
+}
+
 /// The `FUELC_*` kind of `ty` (`u32::MAX` for types C cannot hold).
 fn kind_of(ty: ValType) -> u32 {
     KINDS
@@ -106,7 +122,7 @@ impl FuelcVal {
                 _ => self.of.reference,
             }
         };
-        Val::from_raw(raw_from_u64(bits), ty).ok_or_else(|| format!("unsupported type {ty:?}"))
+        Ok(Val::from_raw(raw_from_u64(bits), ty))
     }
 
     /// A value of type `ty` with all bits zero: 0, +0.0 or null.
@@ -361,7 +377,11 @@ pub unsafe extern "C" fn fuelc_call(
         Ok(_) => return fail("the export is not a function", None),
         Err(status) => return status,
     };
-    if store.func_type(func).results.len() > results_len {
+    let ty = store.func_type(func);
+    if let Err(e) = c_compatible(&ty) {
+        return fail(&e, None);
+    }
+    if ty.results.len() > results_len {
         return fail("the results buffer is too small", None);
     }
     let args = match args

@@ -88,7 +88,7 @@ unsafe impl Sync for ModuleInner {}
 /// and calls [`Module::from_descriptor`]. Evaluates to
 /// `Result<Module, ModuleError>`.
 ///
-/// ```ignore
+/// ```text
 /// let module = fuelc_runtime::linked_module!("guest")?;
 /// ```
 #[macro_export]

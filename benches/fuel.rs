@@ -32,11 +32,25 @@ struct Kernel {
     /// The argument of `run`, chosen so that one call with fuel off takes
     /// 50 to 200 ms.
     n: i32,
+    /// Whether it is built with `-msimd128` (its name ends in `_simd`).
+    simd: bool,
 }
 
 impl Kernel {
     const fn new(name: &'static str, n: i32) -> Kernel {
-        Kernel { name, n }
+        Kernel {
+            name,
+            n,
+            simd: false,
+        }
+    }
+
+    const fn simd(name: &'static str, n: i32) -> Kernel {
+        Kernel {
+            name,
+            n,
+            simd: true,
+        }
     }
 }
 
@@ -49,6 +63,7 @@ const KERNELS: &[Kernel] = &[
     Kernel::new("interp", 3_000_000),
     Kernel::new("strsearch", 30),
     Kernel::new("fib", 37),
+    Kernel::simd("blur_simd", 400),
 ];
 
 const DEFAULT_RUNS: usize = 7;
@@ -245,8 +260,8 @@ fn geomean(values: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// Compiles `source` to a wasm32 module at `output` with no libc, no entry
-/// point and the export `run`.
-fn clang(clang: &str, source: &Path, output: &Path) -> Result<(), String> {
+/// point and the export `run`; with SIMD instructions if `simd`.
+fn clang(clang: &str, source: &Path, output: &Path, simd: bool) -> Result<(), String> {
     let result = Command::new(clang)
         .args([
             "--target=wasm32",
@@ -254,8 +269,9 @@ fn clang(clang: &str, source: &Path, output: &Path) -> Result<(), String> {
             "-nostdlib",
             "-Wl,--no-entry",
             "-Wl,--export=run",
-            "-o",
         ])
+        .args(simd.then_some("-msimd128"))
+        .arg("-o")
         .arg(output)
         .arg(source)
         .output()
@@ -359,7 +375,7 @@ fn main() -> ExitCode {
     let probe = out_dir.join("probe.c");
     std::fs::write(&probe, "int run(int n) { return n; }\n")
         .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", probe.display())));
-    if let Err(why) = clang(&clang_command, &probe, &out_dir.join("probe.wasm")) {
+    if let Err(why) = clang(&clang_command, &probe, &out_dir.join("probe.wasm"), false) {
         println!("fuel benchmark skipped: it needs clang with the wasm32 target and lld");
         println!("(apt-get install clang lld; or set CLANG to such a clang).");
         println!("{why}");
@@ -376,6 +392,7 @@ fn main() -> ExitCode {
             &clang_command,
             &sources.join(format!("{}.c", kernel.name)),
             &wasm_path,
+            kernel.simd,
         )
         .unwrap_or_else(|e| fail(&e));
         let wasm = std::fs::read(&wasm_path)

@@ -62,7 +62,12 @@ impl FuncTranslator<'_, '_> {
 
     /// The native address of a `size`-byte access at `index + memarg.offset`,
     /// with the static offset folded in when it fits the instruction.
-    fn heap_address(&mut self, index: Value, memarg: &MemArg, size: u32) -> (Value, i32) {
+    pub(super) fn heap_address(
+        &mut self,
+        index: Value,
+        memarg: &MemArg,
+        size: u32,
+    ) -> (Value, i32) {
         let memory = self.memory_definition();
         let index = self.builder.ins().uextend(types::I64, index);
         let guard = self.bounds_checks() == BoundsChecks::Guard;
@@ -96,7 +101,7 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    fn heap_flags() -> MemFlagsData {
+    pub(super) fn heap_flags() -> MemFlagsData {
         MemFlagsData::new()
             .with_endianness(cranelift_codegen::ir::Endianness::Little)
             .with_trap_code(Some(clif_trap(TrapCode::MemoryOutOfBounds)))

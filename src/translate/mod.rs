@@ -21,6 +21,7 @@ mod control;
 mod fuel;
 mod memory;
 mod operators;
+mod simd;
 
 use cranelift_codegen::ir::{
     self, types, AbiParam, ArgumentPurpose, Function, InstBuilder, MemFlagsData, Signature, Type,

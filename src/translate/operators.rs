@@ -4,10 +4,11 @@
 //!
 //! Simple numeric operators map straight onto one Cranelift instruction
 //! here; everything with more structure calls a `translate_*` method of the
-//! module that owns the concern. Operators outside WebAssembly 2.0 without
-//! SIMD fall through to an "unsupported" error (validation rejects them
-//! before translation starts). While the current position is unreachable,
-//! only control operators are looked at.
+//! module that owns the concern (`simd` for the `v128` operators).
+//! Operators outside WebAssembly 2.0 with SIMD fall through to an
+//! "unsupported" error (validation rejects them before translation starts).
+//! While the current position is unreachable, only control operators are
+//! looked at.
 //!
 //! This module must not hold translation logic beyond one-instruction
 //! lowerings; anything longer belongs in a sibling module.
@@ -19,9 +20,10 @@ use cranelift_codegen::ir::{
     InstBuilder, MemFlagsData,
 };
 use fuelc_runtime::abi::Builtin;
-use wasmparser::VisitOperator;
+use wasmparser::{VisitOperator, VisitSimdOperator};
 
 use super::memory::Extend;
+use super::simd::{Fill, Half, Pseudo, Sign};
 use super::FuncTranslator;
 use crate::error::CompileError;
 
@@ -93,6 +95,67 @@ macro_rules! fcmp {
         let c = $s.builder.ins().fcmp($cc, a, b);
         let v = $s.builder.ins().uextend(I32, c);
         $s.push(v);
+        Ok(())
+    }};
+}
+
+/// A SIMD operator applying one Cranelift instruction to one `v128`
+/// operand viewed as lanes of `$ty`; conversions name the result type
+/// after `->`.
+macro_rules! vunary {
+    ($s:ident, $inst:ident, $ty:ident) => {{
+        let x = $s.pop_lanes(types::$ty);
+        let v = $s.builder.ins().$inst(x);
+        $s.push_lanes(v);
+        Ok(())
+    }};
+    ($s:ident, $inst:ident, $ty:ident -> $out:ident) => {{
+        let x = $s.pop_lanes(types::$ty);
+        let v = $s.builder.ins().$inst(types::$out, x);
+        $s.push_lanes(v);
+        Ok(())
+    }};
+}
+
+/// A SIMD operator applying one Cranelift instruction to two `v128`
+/// operands viewed as lanes of `$ty`.
+macro_rules! vbinary {
+    ($s:ident, $inst:ident, $ty:ident) => {{
+        let (a, b) = $s.pop2_lanes(types::$ty);
+        let v = $s.builder.ins().$inst(a, b);
+        $s.push_lanes(v);
+        Ok(())
+    }};
+}
+
+/// A lane-wise integer comparison of lanes of `$ty`, producing a lane mask.
+macro_rules! vicmp {
+    ($s:ident, $cc:ident, $ty:ident) => {{
+        let (a, b) = $s.pop2_lanes(types::$ty);
+        let v = $s.builder.ins().icmp(IntCC::$cc, a, b);
+        $s.push_lanes(v);
+        Ok(())
+    }};
+}
+
+/// A lane-wise float comparison of lanes of `$ty`, producing a lane mask.
+macro_rules! vfcmp {
+    ($s:ident, $cc:ident, $ty:ident) => {{
+        let (a, b) = $s.pop2_lanes(types::$ty);
+        let v = $s.builder.ins().fcmp(FloatCC::$cc, a, b);
+        $s.push_lanes(v);
+        Ok(())
+    }};
+}
+
+/// A shift of every lane of `$ty` by the `i32` operand, taken modulo the
+/// lane width.
+macro_rules! vshift {
+    ($s:ident, $inst:ident, $ty:ident) => {{
+        let amount = $s.pop_shift_amount(types::$ty);
+        let x = $s.pop_lanes(types::$ty);
+        let v = $s.builder.ins().$inst(x, amount);
+        $s.push_lanes(v);
         Ok(())
     }};
 }
@@ -339,6 +402,244 @@ macro_rules! lower {
     ($s:ident, I64Extend16S) => { $s.translate_sign_extend(types::I16) };
     ($s:ident, I64Extend32S) => { $s.translate_sign_extend(types::I32) };
 
+    // SIMD.
+    ($s:ident, V128Load { $m:ident }) => {{ $s.translate_load(types::I8X16, 16, Extend::None, $m); Ok(()) }};
+    ($s:ident, V128Load8x8S { $m:ident }) => { $s.translate_load_extend(types::I8, Sign::Signed, $m) };
+    ($s:ident, V128Load8x8U { $m:ident }) => { $s.translate_load_extend(types::I8, Sign::Unsigned, $m) };
+    ($s:ident, V128Load16x4S { $m:ident }) => { $s.translate_load_extend(types::I16, Sign::Signed, $m) };
+    ($s:ident, V128Load16x4U { $m:ident }) => { $s.translate_load_extend(types::I16, Sign::Unsigned, $m) };
+    ($s:ident, V128Load32x2S { $m:ident }) => { $s.translate_load_extend(types::I32, Sign::Signed, $m) };
+    ($s:ident, V128Load32x2U { $m:ident }) => { $s.translate_load_extend(types::I32, Sign::Unsigned, $m) };
+    ($s:ident, V128Load8Splat { $m:ident }) => { $s.translate_load_one_lane(types::I8X16, $m, Fill::Splat) };
+    ($s:ident, V128Load16Splat { $m:ident }) => { $s.translate_load_one_lane(types::I16X8, $m, Fill::Splat) };
+    ($s:ident, V128Load32Splat { $m:ident }) => { $s.translate_load_one_lane(types::I32X4, $m, Fill::Splat) };
+    ($s:ident, V128Load64Splat { $m:ident }) => { $s.translate_load_one_lane(types::I64X2, $m, Fill::Splat) };
+    ($s:ident, V128Load32Zero { $m:ident }) => { $s.translate_load_one_lane(types::I32X4, $m, Fill::Zero) };
+    ($s:ident, V128Load64Zero { $m:ident }) => { $s.translate_load_one_lane(types::I64X2, $m, Fill::Zero) };
+    ($s:ident, V128Store { $m:ident }) => {{ $s.translate_store(16, $m); Ok(()) }};
+    ($s:ident, V128Load8Lane { $m:ident, $l:ident }) => { $s.translate_load_lane(types::I8X16, $m, $l) };
+    ($s:ident, V128Load16Lane { $m:ident, $l:ident }) => { $s.translate_load_lane(types::I16X8, $m, $l) };
+    ($s:ident, V128Load32Lane { $m:ident, $l:ident }) => { $s.translate_load_lane(types::I32X4, $m, $l) };
+    ($s:ident, V128Load64Lane { $m:ident, $l:ident }) => { $s.translate_load_lane(types::I64X2, $m, $l) };
+    ($s:ident, V128Store8Lane { $m:ident, $l:ident }) => { $s.translate_store_lane(types::I8X16, $m, $l) };
+    ($s:ident, V128Store16Lane { $m:ident, $l:ident }) => { $s.translate_store_lane(types::I16X8, $m, $l) };
+    ($s:ident, V128Store32Lane { $m:ident, $l:ident }) => { $s.translate_store_lane(types::I32X4, $m, $l) };
+    ($s:ident, V128Store64Lane { $m:ident, $l:ident }) => { $s.translate_store_lane(types::I64X2, $m, $l) };
+    ($s:ident, V128Const { $v:ident }) => { $s.translate_v128_const($v.bytes()) };
+    ($s:ident, I8x16Shuffle { $l:ident }) => { $s.translate_shuffle(&$l) };
+    ($s:ident, I8x16ExtractLaneS { $l:ident }) => { $s.translate_extract_lane(types::I8X16, $l, Extend::Signed) };
+    ($s:ident, I8x16ExtractLaneU { $l:ident }) => { $s.translate_extract_lane(types::I8X16, $l, Extend::Unsigned) };
+    ($s:ident, I16x8ExtractLaneS { $l:ident }) => { $s.translate_extract_lane(types::I16X8, $l, Extend::Signed) };
+    ($s:ident, I16x8ExtractLaneU { $l:ident }) => { $s.translate_extract_lane(types::I16X8, $l, Extend::Unsigned) };
+    ($s:ident, I32x4ExtractLane { $l:ident }) => { $s.translate_extract_lane(types::I32X4, $l, Extend::None) };
+    ($s:ident, I64x2ExtractLane { $l:ident }) => { $s.translate_extract_lane(types::I64X2, $l, Extend::None) };
+    ($s:ident, F32x4ExtractLane { $l:ident }) => { $s.translate_extract_lane(types::F32X4, $l, Extend::None) };
+    ($s:ident, F64x2ExtractLane { $l:ident }) => { $s.translate_extract_lane(types::F64X2, $l, Extend::None) };
+    ($s:ident, I8x16ReplaceLane { $l:ident }) => { $s.translate_replace_lane(types::I8X16, $l) };
+    ($s:ident, I16x8ReplaceLane { $l:ident }) => { $s.translate_replace_lane(types::I16X8, $l) };
+    ($s:ident, I32x4ReplaceLane { $l:ident }) => { $s.translate_replace_lane(types::I32X4, $l) };
+    ($s:ident, I64x2ReplaceLane { $l:ident }) => { $s.translate_replace_lane(types::I64X2, $l) };
+    ($s:ident, F32x4ReplaceLane { $l:ident }) => { $s.translate_replace_lane(types::F32X4, $l) };
+    ($s:ident, F64x2ReplaceLane { $l:ident }) => { $s.translate_replace_lane(types::F64X2, $l) };
+    ($s:ident, I8x16Swizzle) => { vbinary!($s, swizzle, I8X16) };
+    ($s:ident, I8x16Splat) => { $s.translate_splat(types::I8X16) };
+    ($s:ident, I16x8Splat) => { $s.translate_splat(types::I16X8) };
+    ($s:ident, I32x4Splat) => { $s.translate_splat(types::I32X4) };
+    ($s:ident, I64x2Splat) => { $s.translate_splat(types::I64X2) };
+    ($s:ident, F32x4Splat) => { $s.translate_splat(types::F32X4) };
+    ($s:ident, F64x2Splat) => { $s.translate_splat(types::F64X2) };
+    ($s:ident, I8x16Eq) => { vicmp!($s, Equal, I8X16) };
+    ($s:ident, I8x16Ne) => { vicmp!($s, NotEqual, I8X16) };
+    ($s:ident, I8x16LtS) => { vicmp!($s, SignedLessThan, I8X16) };
+    ($s:ident, I8x16LtU) => { vicmp!($s, UnsignedLessThan, I8X16) };
+    ($s:ident, I8x16GtS) => { vicmp!($s, SignedGreaterThan, I8X16) };
+    ($s:ident, I8x16GtU) => { vicmp!($s, UnsignedGreaterThan, I8X16) };
+    ($s:ident, I8x16LeS) => { vicmp!($s, SignedLessThanOrEqual, I8X16) };
+    ($s:ident, I8x16LeU) => { vicmp!($s, UnsignedLessThanOrEqual, I8X16) };
+    ($s:ident, I8x16GeS) => { vicmp!($s, SignedGreaterThanOrEqual, I8X16) };
+    ($s:ident, I8x16GeU) => { vicmp!($s, UnsignedGreaterThanOrEqual, I8X16) };
+    ($s:ident, I16x8Eq) => { vicmp!($s, Equal, I16X8) };
+    ($s:ident, I16x8Ne) => { vicmp!($s, NotEqual, I16X8) };
+    ($s:ident, I16x8LtS) => { vicmp!($s, SignedLessThan, I16X8) };
+    ($s:ident, I16x8LtU) => { vicmp!($s, UnsignedLessThan, I16X8) };
+    ($s:ident, I16x8GtS) => { vicmp!($s, SignedGreaterThan, I16X8) };
+    ($s:ident, I16x8GtU) => { vicmp!($s, UnsignedGreaterThan, I16X8) };
+    ($s:ident, I16x8LeS) => { vicmp!($s, SignedLessThanOrEqual, I16X8) };
+    ($s:ident, I16x8LeU) => { vicmp!($s, UnsignedLessThanOrEqual, I16X8) };
+    ($s:ident, I16x8GeS) => { vicmp!($s, SignedGreaterThanOrEqual, I16X8) };
+    ($s:ident, I16x8GeU) => { vicmp!($s, UnsignedGreaterThanOrEqual, I16X8) };
+    ($s:ident, I32x4Eq) => { vicmp!($s, Equal, I32X4) };
+    ($s:ident, I32x4Ne) => { vicmp!($s, NotEqual, I32X4) };
+    ($s:ident, I32x4LtS) => { vicmp!($s, SignedLessThan, I32X4) };
+    ($s:ident, I32x4LtU) => { vicmp!($s, UnsignedLessThan, I32X4) };
+    ($s:ident, I32x4GtS) => { vicmp!($s, SignedGreaterThan, I32X4) };
+    ($s:ident, I32x4GtU) => { vicmp!($s, UnsignedGreaterThan, I32X4) };
+    ($s:ident, I32x4LeS) => { vicmp!($s, SignedLessThanOrEqual, I32X4) };
+    ($s:ident, I32x4LeU) => { vicmp!($s, UnsignedLessThanOrEqual, I32X4) };
+    ($s:ident, I32x4GeS) => { vicmp!($s, SignedGreaterThanOrEqual, I32X4) };
+    ($s:ident, I32x4GeU) => { vicmp!($s, UnsignedGreaterThanOrEqual, I32X4) };
+    ($s:ident, I64x2Eq) => { vicmp!($s, Equal, I64X2) };
+    ($s:ident, I64x2Ne) => { vicmp!($s, NotEqual, I64X2) };
+    ($s:ident, I64x2LtS) => { vicmp!($s, SignedLessThan, I64X2) };
+    ($s:ident, I64x2GtS) => { vicmp!($s, SignedGreaterThan, I64X2) };
+    ($s:ident, I64x2LeS) => { vicmp!($s, SignedLessThanOrEqual, I64X2) };
+    ($s:ident, I64x2GeS) => { vicmp!($s, SignedGreaterThanOrEqual, I64X2) };
+    ($s:ident, F32x4Eq) => { vfcmp!($s, Equal, F32X4) };
+    ($s:ident, F32x4Ne) => { vfcmp!($s, NotEqual, F32X4) };
+    ($s:ident, F32x4Lt) => { vfcmp!($s, LessThan, F32X4) };
+    ($s:ident, F32x4Gt) => { vfcmp!($s, GreaterThan, F32X4) };
+    ($s:ident, F32x4Le) => { vfcmp!($s, LessThanOrEqual, F32X4) };
+    ($s:ident, F32x4Ge) => { vfcmp!($s, GreaterThanOrEqual, F32X4) };
+    ($s:ident, F64x2Eq) => { vfcmp!($s, Equal, F64X2) };
+    ($s:ident, F64x2Ne) => { vfcmp!($s, NotEqual, F64X2) };
+    ($s:ident, F64x2Lt) => { vfcmp!($s, LessThan, F64X2) };
+    ($s:ident, F64x2Gt) => { vfcmp!($s, GreaterThan, F64X2) };
+    ($s:ident, F64x2Le) => { vfcmp!($s, LessThanOrEqual, F64X2) };
+    ($s:ident, F64x2Ge) => { vfcmp!($s, GreaterThanOrEqual, F64X2) };
+    ($s:ident, V128Not) => { vunary!($s, bnot, I8X16) };
+    ($s:ident, V128And) => { vbinary!($s, band, I8X16) };
+    ($s:ident, V128AndNot) => { vbinary!($s, band_not, I8X16) };
+    ($s:ident, V128Or) => { vbinary!($s, bor, I8X16) };
+    ($s:ident, V128Xor) => { vbinary!($s, bxor, I8X16) };
+    ($s:ident, V128Bitselect) => { $s.translate_bitselect() };
+    ($s:ident, V128AnyTrue) => { $s.translate_any_true() };
+    ($s:ident, I8x16Abs) => { vunary!($s, iabs, I8X16) };
+    ($s:ident, I8x16Neg) => { vunary!($s, ineg, I8X16) };
+    ($s:ident, I8x16Popcnt) => { vunary!($s, popcnt, I8X16) };
+    ($s:ident, I8x16AllTrue) => { $s.translate_all_true(types::I8X16) };
+    ($s:ident, I8x16Bitmask) => { $s.translate_bitmask(types::I8X16) };
+    ($s:ident, I8x16NarrowI16x8S) => { vbinary!($s, snarrow, I16X8) };
+    ($s:ident, I8x16NarrowI16x8U) => { vbinary!($s, unarrow, I16X8) };
+    ($s:ident, I8x16Shl) => { vshift!($s, ishl, I8X16) };
+    ($s:ident, I8x16ShrS) => { vshift!($s, sshr, I8X16) };
+    ($s:ident, I8x16ShrU) => { vshift!($s, ushr, I8X16) };
+    ($s:ident, I8x16Add) => { vbinary!($s, iadd, I8X16) };
+    ($s:ident, I8x16AddSatS) => { vbinary!($s, sadd_sat, I8X16) };
+    ($s:ident, I8x16AddSatU) => { vbinary!($s, uadd_sat, I8X16) };
+    ($s:ident, I8x16Sub) => { vbinary!($s, isub, I8X16) };
+    ($s:ident, I8x16SubSatS) => { vbinary!($s, ssub_sat, I8X16) };
+    ($s:ident, I8x16SubSatU) => { vbinary!($s, usub_sat, I8X16) };
+    ($s:ident, I8x16MinS) => { vbinary!($s, smin, I8X16) };
+    ($s:ident, I8x16MinU) => { vbinary!($s, umin, I8X16) };
+    ($s:ident, I8x16MaxS) => { vbinary!($s, smax, I8X16) };
+    ($s:ident, I8x16MaxU) => { vbinary!($s, umax, I8X16) };
+    ($s:ident, I8x16AvgrU) => { vbinary!($s, avg_round, I8X16) };
+    ($s:ident, I16x8ExtAddPairwiseI8x16S) => { $s.translate_extadd_pairwise(types::I8X16, Sign::Signed) };
+    ($s:ident, I16x8ExtAddPairwiseI8x16U) => { $s.translate_extadd_pairwise(types::I8X16, Sign::Unsigned) };
+    ($s:ident, I16x8Abs) => { vunary!($s, iabs, I16X8) };
+    ($s:ident, I16x8Neg) => { vunary!($s, ineg, I16X8) };
+    ($s:ident, I16x8Q15MulrSatS) => { vbinary!($s, sqmul_round_sat, I16X8) };
+    ($s:ident, I16x8AllTrue) => { $s.translate_all_true(types::I16X8) };
+    ($s:ident, I16x8Bitmask) => { $s.translate_bitmask(types::I16X8) };
+    ($s:ident, I16x8NarrowI32x4S) => { vbinary!($s, snarrow, I32X4) };
+    ($s:ident, I16x8NarrowI32x4U) => { vbinary!($s, unarrow, I32X4) };
+    ($s:ident, I16x8ExtendLowI8x16S) => { vunary!($s, swiden_low, I8X16) };
+    ($s:ident, I16x8ExtendHighI8x16S) => { vunary!($s, swiden_high, I8X16) };
+    ($s:ident, I16x8ExtendLowI8x16U) => { vunary!($s, uwiden_low, I8X16) };
+    ($s:ident, I16x8ExtendHighI8x16U) => { vunary!($s, uwiden_high, I8X16) };
+    ($s:ident, I16x8Shl) => { vshift!($s, ishl, I16X8) };
+    ($s:ident, I16x8ShrS) => { vshift!($s, sshr, I16X8) };
+    ($s:ident, I16x8ShrU) => { vshift!($s, ushr, I16X8) };
+    ($s:ident, I16x8Add) => { vbinary!($s, iadd, I16X8) };
+    ($s:ident, I16x8AddSatS) => { vbinary!($s, sadd_sat, I16X8) };
+    ($s:ident, I16x8AddSatU) => { vbinary!($s, uadd_sat, I16X8) };
+    ($s:ident, I16x8Sub) => { vbinary!($s, isub, I16X8) };
+    ($s:ident, I16x8SubSatS) => { vbinary!($s, ssub_sat, I16X8) };
+    ($s:ident, I16x8SubSatU) => { vbinary!($s, usub_sat, I16X8) };
+    ($s:ident, I16x8Mul) => { vbinary!($s, imul, I16X8) };
+    ($s:ident, I16x8MinS) => { vbinary!($s, smin, I16X8) };
+    ($s:ident, I16x8MinU) => { vbinary!($s, umin, I16X8) };
+    ($s:ident, I16x8MaxS) => { vbinary!($s, smax, I16X8) };
+    ($s:ident, I16x8MaxU) => { vbinary!($s, umax, I16X8) };
+    ($s:ident, I16x8AvgrU) => { vbinary!($s, avg_round, I16X8) };
+    ($s:ident, I16x8ExtMulLowI8x16S) => { $s.translate_extmul(types::I8X16, Half::Low, Sign::Signed) };
+    ($s:ident, I16x8ExtMulHighI8x16S) => { $s.translate_extmul(types::I8X16, Half::High, Sign::Signed) };
+    ($s:ident, I16x8ExtMulLowI8x16U) => { $s.translate_extmul(types::I8X16, Half::Low, Sign::Unsigned) };
+    ($s:ident, I16x8ExtMulHighI8x16U) => { $s.translate_extmul(types::I8X16, Half::High, Sign::Unsigned) };
+    ($s:ident, I32x4ExtAddPairwiseI16x8S) => { $s.translate_extadd_pairwise(types::I16X8, Sign::Signed) };
+    ($s:ident, I32x4ExtAddPairwiseI16x8U) => { $s.translate_extadd_pairwise(types::I16X8, Sign::Unsigned) };
+    ($s:ident, I32x4Abs) => { vunary!($s, iabs, I32X4) };
+    ($s:ident, I32x4Neg) => { vunary!($s, ineg, I32X4) };
+    ($s:ident, I32x4AllTrue) => { $s.translate_all_true(types::I32X4) };
+    ($s:ident, I32x4Bitmask) => { $s.translate_bitmask(types::I32X4) };
+    ($s:ident, I32x4ExtendLowI16x8S) => { vunary!($s, swiden_low, I16X8) };
+    ($s:ident, I32x4ExtendHighI16x8S) => { vunary!($s, swiden_high, I16X8) };
+    ($s:ident, I32x4ExtendLowI16x8U) => { vunary!($s, uwiden_low, I16X8) };
+    ($s:ident, I32x4ExtendHighI16x8U) => { vunary!($s, uwiden_high, I16X8) };
+    ($s:ident, I32x4Shl) => { vshift!($s, ishl, I32X4) };
+    ($s:ident, I32x4ShrS) => { vshift!($s, sshr, I32X4) };
+    ($s:ident, I32x4ShrU) => { vshift!($s, ushr, I32X4) };
+    ($s:ident, I32x4Add) => { vbinary!($s, iadd, I32X4) };
+    ($s:ident, I32x4Sub) => { vbinary!($s, isub, I32X4) };
+    ($s:ident, I32x4Mul) => { vbinary!($s, imul, I32X4) };
+    ($s:ident, I32x4MinS) => { vbinary!($s, smin, I32X4) };
+    ($s:ident, I32x4MinU) => { vbinary!($s, umin, I32X4) };
+    ($s:ident, I32x4MaxS) => { vbinary!($s, smax, I32X4) };
+    ($s:ident, I32x4MaxU) => { vbinary!($s, umax, I32X4) };
+    ($s:ident, I32x4DotI16x8S) => { $s.translate_dot() };
+    ($s:ident, I32x4ExtMulLowI16x8S) => { $s.translate_extmul(types::I16X8, Half::Low, Sign::Signed) };
+    ($s:ident, I32x4ExtMulHighI16x8S) => { $s.translate_extmul(types::I16X8, Half::High, Sign::Signed) };
+    ($s:ident, I32x4ExtMulLowI16x8U) => { $s.translate_extmul(types::I16X8, Half::Low, Sign::Unsigned) };
+    ($s:ident, I32x4ExtMulHighI16x8U) => { $s.translate_extmul(types::I16X8, Half::High, Sign::Unsigned) };
+    ($s:ident, I64x2Abs) => { vunary!($s, iabs, I64X2) };
+    ($s:ident, I64x2Neg) => { vunary!($s, ineg, I64X2) };
+    ($s:ident, I64x2AllTrue) => { $s.translate_all_true(types::I64X2) };
+    ($s:ident, I64x2Bitmask) => { $s.translate_bitmask(types::I64X2) };
+    ($s:ident, I64x2ExtendLowI32x4S) => { vunary!($s, swiden_low, I32X4) };
+    ($s:ident, I64x2ExtendHighI32x4S) => { vunary!($s, swiden_high, I32X4) };
+    ($s:ident, I64x2ExtendLowI32x4U) => { vunary!($s, uwiden_low, I32X4) };
+    ($s:ident, I64x2ExtendHighI32x4U) => { vunary!($s, uwiden_high, I32X4) };
+    ($s:ident, I64x2Shl) => { vshift!($s, ishl, I64X2) };
+    ($s:ident, I64x2ShrS) => { vshift!($s, sshr, I64X2) };
+    ($s:ident, I64x2ShrU) => { vshift!($s, ushr, I64X2) };
+    ($s:ident, I64x2Add) => { vbinary!($s, iadd, I64X2) };
+    ($s:ident, I64x2Sub) => { vbinary!($s, isub, I64X2) };
+    ($s:ident, I64x2Mul) => { vbinary!($s, imul, I64X2) };
+    ($s:ident, I64x2ExtMulLowI32x4S) => { $s.translate_extmul(types::I32X4, Half::Low, Sign::Signed) };
+    ($s:ident, I64x2ExtMulHighI32x4S) => { $s.translate_extmul(types::I32X4, Half::High, Sign::Signed) };
+    ($s:ident, I64x2ExtMulLowI32x4U) => { $s.translate_extmul(types::I32X4, Half::Low, Sign::Unsigned) };
+    ($s:ident, I64x2ExtMulHighI32x4U) => { $s.translate_extmul(types::I32X4, Half::High, Sign::Unsigned) };
+    ($s:ident, F32x4Ceil) => { vunary!($s, ceil, F32X4) };
+    ($s:ident, F32x4Floor) => { vunary!($s, floor, F32X4) };
+    ($s:ident, F32x4Trunc) => { vunary!($s, trunc, F32X4) };
+    ($s:ident, F32x4Nearest) => { vunary!($s, nearest, F32X4) };
+    ($s:ident, F32x4Abs) => { vunary!($s, fabs, F32X4) };
+    ($s:ident, F32x4Neg) => { vunary!($s, fneg, F32X4) };
+    ($s:ident, F32x4Sqrt) => { vunary!($s, sqrt, F32X4) };
+    ($s:ident, F32x4Add) => { vbinary!($s, fadd, F32X4) };
+    ($s:ident, F32x4Sub) => { vbinary!($s, fsub, F32X4) };
+    ($s:ident, F32x4Mul) => { vbinary!($s, fmul, F32X4) };
+    ($s:ident, F32x4Div) => { vbinary!($s, fdiv, F32X4) };
+    ($s:ident, F32x4Min) => { vbinary!($s, fmin, F32X4) };
+    ($s:ident, F32x4Max) => { vbinary!($s, fmax, F32X4) };
+    ($s:ident, F32x4PMin) => { $s.translate_pseudo_min_max(types::F32X4, Pseudo::Min) };
+    ($s:ident, F32x4PMax) => { $s.translate_pseudo_min_max(types::F32X4, Pseudo::Max) };
+    ($s:ident, F64x2Ceil) => { vunary!($s, ceil, F64X2) };
+    ($s:ident, F64x2Floor) => { vunary!($s, floor, F64X2) };
+    ($s:ident, F64x2Trunc) => { vunary!($s, trunc, F64X2) };
+    ($s:ident, F64x2Nearest) => { vunary!($s, nearest, F64X2) };
+    ($s:ident, F64x2Abs) => { vunary!($s, fabs, F64X2) };
+    ($s:ident, F64x2Neg) => { vunary!($s, fneg, F64X2) };
+    ($s:ident, F64x2Sqrt) => { vunary!($s, sqrt, F64X2) };
+    ($s:ident, F64x2Add) => { vbinary!($s, fadd, F64X2) };
+    ($s:ident, F64x2Sub) => { vbinary!($s, fsub, F64X2) };
+    ($s:ident, F64x2Mul) => { vbinary!($s, fmul, F64X2) };
+    ($s:ident, F64x2Div) => { vbinary!($s, fdiv, F64X2) };
+    ($s:ident, F64x2Min) => { vbinary!($s, fmin, F64X2) };
+    ($s:ident, F64x2Max) => { vbinary!($s, fmax, F64X2) };
+    ($s:ident, F64x2PMin) => { $s.translate_pseudo_min_max(types::F64X2, Pseudo::Min) };
+    ($s:ident, F64x2PMax) => { $s.translate_pseudo_min_max(types::F64X2, Pseudo::Max) };
+    ($s:ident, I32x4TruncSatF32x4S) => { vunary!($s, fcvt_to_sint_sat, F32X4 -> I32X4) };
+    ($s:ident, I32x4TruncSatF32x4U) => { vunary!($s, fcvt_to_uint_sat, F32X4 -> I32X4) };
+    ($s:ident, F32x4ConvertI32x4S) => { vunary!($s, fcvt_from_sint, I32X4 -> F32X4) };
+    ($s:ident, F32x4ConvertI32x4U) => { vunary!($s, fcvt_from_uint, I32X4 -> F32X4) };
+    ($s:ident, I32x4TruncSatF64x2SZero) => { $s.translate_trunc_sat_zero(Sign::Signed) };
+    ($s:ident, I32x4TruncSatF64x2UZero) => { $s.translate_trunc_sat_zero(Sign::Unsigned) };
+    ($s:ident, F64x2ConvertLowI32x4S) => { $s.translate_convert_low(Sign::Signed) };
+    ($s:ident, F64x2ConvertLowI32x4U) => { $s.translate_convert_low(Sign::Unsigned) };
+    ($s:ident, F32x4DemoteF64x2Zero) => { vunary!($s, fvdemote, F64X2) };
+    ($s:ident, F64x2PromoteLowF32x4) => { vunary!($s, fvpromote_low, F32X4) };
+
     // Everything else is outside the supported feature set.
     ($s:ident, $op:ident $({ $($arg:ident),* })?) => {{
         $($(let _ = $arg;)*)?
@@ -362,7 +663,15 @@ macro_rules! define_visit {
 impl<'a> VisitOperator<'a> for FuncTranslator<'_, '_> {
     type Output = Result<(), CompileError>;
 
+    fn simd_visitor(&mut self) -> Option<&mut dyn VisitSimdOperator<'a, Output = Self::Output>> {
+        Some(self)
+    }
+
     wasmparser::for_each_visit_operator!(define_visit);
+}
+
+impl VisitSimdOperator<'_> for FuncTranslator<'_, '_> {
+    wasmparser::for_each_visit_simd_operator!(define_visit);
 }
 
 impl FuncTranslator<'_, '_> {

@@ -63,7 +63,7 @@ const KERNELS: &[Kernel] = &[
     Kernel::new("interp", 3_000_000),
     Kernel::new("strsearch", 30),
     Kernel::new("fib", 37),
-    Kernel::simd("blur_simd", 400),
+    Kernel::simd("blur_simd", 2000),
 ];
 
 const DEFAULT_RUNS: usize = 7;

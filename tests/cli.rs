@@ -149,6 +149,26 @@ fn run_invokes_an_export_and_prints_results() {
 }
 
 #[test]
+fn run_computes_with_simd() {
+    let dir = tempfile::tempdir().unwrap();
+    // The sum of the lanes of (1, 2, 3, 4) * (10, 20, 30, 40), by hand: 300.
+    let input = write(
+        dir.path(),
+        "dot.wat",
+        br#"(module (func (export "dot") (result i32)
+              (local $v v128)
+              (local.set $v (i32x4.mul (v128.const i32x4 1 2 3 4)
+                                       (v128.const i32x4 10 20 30 40)))
+              (i32.add (i32.add (i32x4.extract_lane 0 (local.get $v))
+                                (i32x4.extract_lane 1 (local.get $v)))
+                       (i32.add (i32x4.extract_lane 2 (local.get $v))
+                                (i32x4.extract_lane 3 (local.get $v))))))"#,
+    );
+    let out = fuelc(&["run", input.to_str().unwrap(), "--invoke", "dot"]);
+    assert_stdout(&out, "300\n");
+}
+
+#[test]
 fn run_reports_a_trap_with_its_function() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "fac.wat", FAC.as_bytes());

@@ -14,7 +14,8 @@ use crate::store::{Extern, Func, Instance, Store};
 use crate::val::Val;
 use std::marker::PhantomData;
 
-/// A Rust type that is one wasm value type.
+/// A Rust type that is one wasm value type (`u128` is `v128`, lane 0 in
+/// its low bits).
 pub trait WasmType: Copy + 'static {
     /// The wasm type.
     const TYPE: ValType;
@@ -46,6 +47,7 @@ wasm_types! {
     i64 => I64, |x| x, |x| x;
     f32 => F32, f32::to_bits, f32::from_bits;
     f64 => F64, f64::to_bits, f64::from_bits;
+    u128 => V128, |x| x, |x| x;
 }
 
 /// A list of wasm values as Rust values: `()`, one [`WasmType`], or a
@@ -194,6 +196,7 @@ mod tests {
         assert_eq!(<(i32, f64)>::types(), vec![ValType::I32, ValType::F64]);
         assert_eq!(<()>::types(), Vec::<ValType>::new());
         assert_eq!(i64::types(), vec![ValType::I64]);
+        assert_eq!(u128::MAX.into_vals(), vec![Val::V128(u128::MAX)]);
         let vals = (7i32, 1.5f32).into_vals();
         assert_eq!(vals, vec![Val::I32(7), Val::F32(1.5f32.to_bits())]);
         assert_eq!(<(i32, f32)>::from_vals(&vals), Some((7, 1.5)));

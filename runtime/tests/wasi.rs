@@ -9,14 +9,15 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod support;
+
 use fuelc_runtime::abi::{
     BoundsChecks, ConstExpr, DataSegment, Export, ExportKind, FuncRef, FunctionInfo,
-    HostCallContext, Import, ImportKind, ValRaw, VmctxLayout, ABI_VERSION, DESCRIPTOR_MAGIC,
+    HostCallContext, Import, ImportKind, ValRaw, VmctxLayout,
 };
 use fuelc_runtime::wasi::{self, Errno, Input, Output, WasiConfig, WasiCtx, WasiError};
 use fuelc_runtime::{
-    Extern, FuncType, HostError, Limits, MemoryType, Module, ModuleDescriptor, ModuleMetadata,
-    Store, Val, ValType,
+    Extern, FuncType, HostError, Limits, MemoryType, Module, ModuleMetadata, Store, Val, ValType,
 };
 use std::cell::RefCell;
 use std::fs;
@@ -909,28 +910,13 @@ fn import(field: &str, type_index: u32) -> Import {
 
 /// Loads `meta` with code `functions`; everything is leaked.
 fn load(meta: &ModuleMetadata, functions: Vec<*const u8>) -> Module {
-    let bytes = meta.encode().leak();
-    let entries: &'static [*const u8] = vec![entry_v_v as *const u8; meta.types.len()].leak();
+    let entries = vec![entry_v_v as *const u8; meta.types.len()];
     let mut hosts = vec![never as *const u8; meta.types.len()];
     if meta.types.len() == 3 {
         hosts[T_EXIT as usize] = host_i32 as *const u8;
         hosts[T_FD_WRITE as usize] = host_i32x4_i32 as *const u8;
     }
-    let functions = functions.leak();
-    let descriptor = Box::leak(Box::new(ModuleDescriptor {
-        magic: DESCRIPTOR_MAGIC,
-        abi_version: ABI_VERSION,
-        reserved: 0,
-        metadata: bytes.as_ptr(),
-        metadata_len: bytes.len() as u64,
-        functions: if functions.is_empty() {
-            std::ptr::null()
-        } else {
-            functions.as_ptr()
-        },
-        entry_trampolines: entries.as_ptr(),
-        host_trampolines: hosts.leak().as_ptr(),
-    }));
+    let descriptor = support::descriptor_with_trampolines(meta, functions, entries, hosts);
     // SAFETY: everything the descriptor points to is leaked, and the code
     // and trampolines have the types the metadata gives them.
     unsafe { Module::from_descriptor(descriptor, None) }.unwrap()

@@ -282,14 +282,14 @@ impl<'a, 'f> FuncTranslator<'a, 'f> {
         Ok(declared)
     }
 
-    /// The zero (or null) value of a type.
+    /// The zero (or null) value of a type; all-zero lanes for a vector.
     fn zero(&mut self, ty: Type) -> Value {
         match ty {
             types::F32 => self.builder.ins().f32const(0.0),
             types::F64 => self.builder.ins().f64const(0.0),
-            types::I8X16 => {
+            _ if ty.is_vector() => {
                 let c = self.builder.func.dfg.constants.insert(vec![0u8; 16].into());
-                self.builder.ins().vconst(types::I8X16, c)
+                self.builder.ins().vconst(ty, c)
             }
             _ => self.builder.ins().iconst(ty, 0),
         }

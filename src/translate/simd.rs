@@ -105,12 +105,6 @@ impl FuncTranslator<'_, '_> {
         self.builder.ins().band_imm_u(amount, mask)
     }
 
-    /// An all-zero vector of type `ty`.
-    fn vector_zero(&mut self, ty: Type) -> Value {
-        let c = self.builder.func.dfg.constants.insert(vec![0u8; 16].into());
-        self.builder.ins().vconst(ty, c)
-    }
-
     /// `v128.const`.
     pub(super) fn translate_v128_const(&mut self, bytes: &[u8; 16]) -> Result<(), CompileError> {
         let c = self
@@ -307,7 +301,7 @@ impl FuncTranslator<'_, '_> {
     /// with saturation to `i32`, in the low lanes; the high lanes zero.
     pub(super) fn translate_trunc_sat_zero(&mut self, sign: Sign) -> Result<(), CompileError> {
         let x = self.pop_lanes(types::F64X2);
-        let zero = self.vector_zero(types::I64X2);
+        let zero = self.zero(types::I64X2);
         let v = match sign {
             Sign::Signed => {
                 let wide = self.builder.ins().fcvt_to_sint_sat(types::I64X2, x);

@@ -81,22 +81,32 @@ pub fn load(meta: &ModuleMetadata, functions: Vec<*const u8>) -> Module {
 
 /// A leaked descriptor of `meta` with code `functions`.
 pub fn descriptor(meta: &ModuleMetadata, functions: Vec<*const u8>) -> &'static ModuleDescriptor {
-    let bytes = meta.encode().leak();
-    let functions = functions.leak();
-    let entries: &'static [*const u8] = vec![
+    let entries = vec![
         entry_v_v as *const u8,
         entry_v_i32 as *const u8,
         entry_i32_i32 as *const u8,
         entry_i32i64_i64 as *const u8,
-    ]
-    .leak();
-    let hosts: &'static [*const u8] = vec![
+    ];
+    let hosts = vec![
         no_host as *const u8,
         no_host as *const u8,
         host_i32_i32 as *const u8,
         no_host as *const u8,
-    ]
-    .leak();
+    ];
+    descriptor_with_trampolines(meta, functions, entries, hosts)
+}
+
+/// A leaked descriptor of `meta` with code `functions` and, per type, the
+/// entry trampolines `entries` and host-call trampolines `hosts`.
+pub fn descriptor_with_trampolines(
+    meta: &ModuleMetadata,
+    functions: Vec<*const u8>,
+    entries: Vec<*const u8>,
+    hosts: Vec<*const u8>,
+) -> &'static ModuleDescriptor {
+    let bytes = meta.encode().leak();
+    let functions = functions.leak();
+    let (entries, hosts) = (entries.leak(), hosts.leak());
     Box::leak(Box::new(ModuleDescriptor {
         magic: DESCRIPTOR_MAGIC,
         abi_version: ABI_VERSION,

@@ -46,6 +46,9 @@ pub struct ObjectContents {
     /// Defined functions, in index order. They are declared first, so
     /// defined function `i` gets `FuncId` `i`, as translation assumes.
     pub functions: Vec<ObjectFunction>,
+    /// The out-of-fuel stub of a metered module, declared right after the
+    /// defined functions (see `translate::ModuleEnv::out_of_fuel_stub_id`).
+    pub out_of_fuel_stub: Option<ObjectFunction>,
     /// Entry trampolines, one per type.
     pub entry_trampolines: Vec<ObjectFunction>,
     /// Host-call trampolines, one per type.
@@ -84,6 +87,14 @@ pub fn emit_object(
             "defined functions are declared first"
         );
     }
+    let stub = contents.out_of_fuel_stub.as_slice();
+    let stub_ids = declare(&mut module, stub)?;
+    assert!(
+        stub_ids
+            .iter()
+            .all(|id| id.as_u32() as usize == function_ids.len()),
+        "the out-of-fuel stub is declared right after the defined functions"
+    );
     let entry_ids = declare(&mut module, &contents.entry_trampolines)?;
     let host_ids = declare(&mut module, &contents.host_trampolines)?;
 
@@ -91,6 +102,7 @@ pub fn emit_object(
         .functions
         .iter()
         .zip(&function_ids)
+        .chain(stub.iter().zip(&stub_ids))
         .chain(contents.entry_trampolines.iter().zip(&entry_ids))
         .chain(contents.host_trampolines.iter().zip(&host_ids));
     for (f, id) in all {

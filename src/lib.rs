@@ -148,7 +148,20 @@ pub fn compile(wasm: &[u8], options: &CompileOptions) -> Result<Vec<u8>, Compile
             })
             .collect()
     };
-    let n = functions.len();
+    let out_of_fuel_stub = match metering {
+        Some(_) => {
+            let func = codegen::out_of_fuel_stub(&env);
+            let signature = func.signature.clone();
+            let id = cranelift_module::FuncId::from_u32(env.out_of_fuel_stub_id());
+            Some(emit::ObjectFunction {
+                name: abi::out_of_fuel_stub_symbol(&options.prefix),
+                signature,
+                code: codegen::compile_function(&*isa, func, id, u32::MAX)?,
+            })
+        }
+        None => None,
+    };
+    let n = functions.len() + usize::from(out_of_fuel_stub.is_some());
     let entry_trampolines =
         trampolines(codegen::entry_trampoline, abi::entry_trampoline_symbol, n)?;
     let host_trampolines = trampolines(
@@ -163,6 +176,7 @@ pub fn compile(wasm: &[u8], options: &CompileOptions) -> Result<Vec<u8>, Compile
             prefix: options.prefix.clone(),
             metadata,
             functions,
+            out_of_fuel_stub,
             entry_trampolines,
             host_trampolines,
         },

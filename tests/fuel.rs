@@ -66,20 +66,17 @@ fn exactly_enough_fuel_completes_and_leaves_zero() {
 }
 
 #[test]
-fn one_short_or_zero_traps_before_running_and_keeps_the_fuel() {
-    for budget in [0, 1] {
-        // Exact: one metered block of 2 cannot start.
-        let (outcome, consumed, remaining) = run(CONST, FuelMode::Exact, "f", &[], budget);
+fn one_short_stops_where_per_op_stops() {
+    for mode in MODES {
+        // The entry (1) is paid, then i32.const cannot be: exact mode's
+        // block of 2 falls back to per-operator charges.
+        let (outcome, consumed, remaining) = run(CONST, mode, "f", &[], 1);
         assert_out_of_fuel(&outcome);
-        assert_eq!((consumed, remaining), (0, budget));
+        assert_eq!((consumed, remaining), (1, 0), "{mode:?}");
+        let (outcome, consumed, remaining) = run(CONST, mode, "f", &[], 0);
+        assert_out_of_fuel(&outcome);
+        assert_eq!((consumed, remaining), (0, 0), "{mode:?}");
     }
-    // Per-op: the entry (1) is paid on its own, then i32.const cannot be.
-    let (outcome, consumed, remaining) = run(CONST, FuelMode::PerOp, "f", &[], 1);
-    assert_out_of_fuel(&outcome);
-    assert_eq!((consumed, remaining), (1, 0));
-    let (outcome, consumed, remaining) = run(CONST, FuelMode::PerOp, "f", &[], 0);
-    assert_out_of_fuel(&outcome);
-    assert_eq!((consumed, remaining), (0, 0));
 }
 
 /// Per iteration with n > 0: local.get, i32.eqz, br_if (3) + get, get,
@@ -106,18 +103,16 @@ fn loop_costs_are_summed_per_iteration() {
 }
 
 #[test]
-fn out_of_fuel_inside_a_loop_stops_at_a_block_boundary() {
-    // Exact mode: entry block 1, then one metered block of 12 per
-    // iteration (its forward br_if refunds 9 when it leaves the loop).
-    // From 50: 49, 37, 25, 13, 1: the next block needs 12 with 1 left, so
-    // the call stops with 1 remaining.
-    let (outcome, consumed, remaining) = run(SUM, FuelMode::Exact, "sum", &[Val::I32(1000)], 50);
-    assert_out_of_fuel(&outcome);
-    assert_eq!((consumed, remaining), (49, 1));
-    // Per-op mode stops at the first operator it cannot pay for: all 50.
-    let (outcome, consumed, remaining) = run(SUM, FuelMode::PerOp, "sum", &[Val::I32(1000)], 50);
-    assert_out_of_fuel(&outcome);
-    assert_eq!((consumed, remaining), (50, 0));
+fn out_of_fuel_inside_a_loop_stops_at_the_operator_per_op_stops_at() {
+    // Every operator costs 0 or 1, so per-op mode pays all 50 and stops at
+    // the next operator with a cost. Exact mode charges a metered block of
+    // 12 per iteration (49, 37, 25, 13, 1 left), then falls back to
+    // per-operator charges in the block it cannot pay: the same 50, 0.
+    for mode in MODES {
+        let (outcome, consumed, remaining) = run(SUM, mode, "sum", &[Val::I32(1000)], 50);
+        assert_out_of_fuel(&outcome);
+        assert_eq!((consumed, remaining), (50, 0), "{mode:?}");
+    }
 }
 
 #[test]
@@ -146,13 +141,21 @@ fn handler_refuels_and_execution_resumes_in_place() {
 
 #[test]
 fn handler_that_declines_stops_with_out_of_fuel() {
-    let (mut store, instance) = instantiate(SUM, FuelMode::Exact, CostModel::wasmtime());
-    store.set_out_of_fuel_handler(|_, _| None);
-    store.set_fuel(30);
-    assert_out_of_fuel(&call(&mut store, instance, "sum", &[Val::I32(10)]));
-    // Entry 1, then one metered block of 12 per iteration (the exit br_if
-    // would refund 9): 30 -> 29 -> 17 -> 5, and 12 cannot be paid.
-    assert_eq!(store.fuel_remaining(), 5);
+    for mode in MODES {
+        let (mut store, instance) = instantiate(SUM, mode, CostModel::wasmtime());
+        let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let log = seen.clone();
+        store.set_out_of_fuel_handler(move |required, remaining| {
+            log.borrow_mut().push((required, remaining));
+            None
+        });
+        store.set_fuel(30);
+        assert_out_of_fuel(&call(&mut store, instance, "sum", &[Val::I32(10)]));
+        // All 30 are spent (operators cost 0 or 1); the handler is asked
+        // once, for the next operator's 1.
+        assert_eq!(store.fuel_remaining(), 0, "{mode:?}");
+        assert_eq!(*seen.borrow(), [(1, 0)], "{mode:?}");
+    }
 }
 
 #[test]
@@ -191,15 +194,20 @@ fn calls_charge_the_call_and_the_callee_entry() {
 
 #[test]
 fn out_of_fuel_inside_a_callee_names_the_callee() {
-    // Exact: f's block (4) leaves 1, g's block needs 4.
-    let (outcome, consumed, remaining) = run(CALLS, FuelMode::Exact, "f", &[], 5);
-    assert_out_of_fuel(&outcome);
-    assert_eq!((consumed, remaining), (4, 1));
-    assert_eq!(outcome.unwrap_err().function, "g");
-    // Across call_indirect: ind's block (3) leaves 2, g needs 4.
-    let (outcome, _, remaining) = run(CALLS, FuelMode::Exact, "ind", &[], 5);
-    assert_out_of_fuel(&outcome);
-    assert_eq!(remaining, 2);
+    for mode in MODES {
+        // f: entry 1 + call 1, then g: entry 1 + const 1 + const 1 = 5, and
+        // g's i32.add cannot be paid.
+        let (outcome, consumed, remaining) = run(CALLS, mode, "f", &[], 5);
+        assert_out_of_fuel(&outcome);
+        assert_eq!((consumed, remaining), (5, 0), "{mode:?}");
+        assert_eq!(outcome.unwrap_err().function, "g");
+        // Across call_indirect: entry, const, call_indirect (3), then g's
+        // entry and first const (2); its second const cannot be paid.
+        let (outcome, consumed, remaining) = run(CALLS, mode, "ind", &[], 5);
+        assert_out_of_fuel(&outcome);
+        assert_eq!((consumed, remaining), (5, 0), "{mode:?}");
+        assert_eq!(outcome.unwrap_err().function, "g");
+    }
 }
 
 /// entry 1 + local.get, i32.const, local.get 3 + memory.fill 1 = 5 static,

@@ -11,12 +11,9 @@
 //! and fails if any invocation differs or fewer than [`MIN_PROGRAMS`]
 //! programs ran.
 //!
-//! Program files start with a `;;` comment saying what the program
-//! exercises. Each line `;; invoke: EXPORT ARG...` adds an invocation: the
-//! export is called with no imports, on a fresh instance in a fresh store,
-//! with one ARG per parameter. An ARG is a decimal integer (optionally
-//! negative); its type is the export's parameter type at that position,
-//! which must be `i32` (the value must fit in `i32`) or `i64`. Results are
+//! Programs and invocations are read by `support/programs.rs`. Each
+//! invocation is called with no imports, on a fresh instance in a fresh
+//! store. Results are
 //! compared as `TYPE:VALUE` text, floats by their bits. Both sides set the
 //! fuel to [`BUDGET`] before instantiation (Wasmtime spends fuel on some
 //! constant expressions there) and again right before the call, and compare
@@ -27,15 +24,20 @@
 //! `python3`, a missing `wasmtime` package or a version other than 50 fails
 //! the test; otherwise the test prints why it skipped and passes.
 
+#[path = "support/programs.rs"]
+mod programs;
+
 use std::fmt;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use programs::{load_programs, typed_args, Invocation, Program};
 use std::process::{Child, Command, Stdio};
 
 use fuelc::fuel::{CostModel, Metering};
 use fuelc::CompileOptions;
 use fuelc_runtime::abi::FuelMode;
-use fuelc_runtime::{Extern, Module, Store, Val, ValType};
+use fuelc_runtime::{Extern, Module, Store, Val};
 
 /// Fuel given to each store before instantiation and before the call.
 const BUDGET: u64 = 1 << 40;
@@ -43,14 +45,8 @@ const BUDGET: u64 = 1 << 40;
 /// Fewest programs the test accepts.
 const MIN_PROGRAMS: usize = 20;
 
-/// The directory of the programs.
-const PROGRAMS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuel_programs");
-
 /// The script that runs one invocation in Wasmtime.
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/wasmtime_fuel.py");
-
-/// What starts an invocation line in a program.
-const INVOKE: &str = ";; invoke:";
 
 /// The script's exit status when the `wasmtime` package cannot be imported.
 const EXIT_NO_WASMTIME: i32 = 3;
@@ -63,26 +59,6 @@ const INSTALL: &str = "install it with `python3 -m pip install wasmtime==50.0.1`
 
 /// fuelc's modes, in table order, with the tag used in symbol prefixes.
 const MODES: [(FuelMode, &str); 2] = [(FuelMode::Exact, "exact"), (FuelMode::PerOp, "per_op")];
-
-/// One `.wat` file: its module and what to call.
-struct Program {
-    name: String,
-    wasm: Vec<u8>,
-    invocations: Vec<Invocation>,
-}
-
-/// One `;; invoke:` line.
-struct Invocation {
-    export: String,
-    args: Vec<i64>,
-}
-
-impl fmt::Display for Invocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.export)?;
-        self.args.iter().try_for_each(|arg| write!(f, " {arg}"))
-    }
-}
 
 /// How one run of an invocation ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -218,55 +194,6 @@ fn wasmtime_unavailable() -> Option<String> {
         .then(|| format!("the Python package wasmtime is version {version}; {INSTALL}"))
 }
 
-/// Every `.wat` file of [`PROGRAMS`], by name.
-fn load_programs() -> Vec<Program> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(PROGRAMS)
-        .unwrap_or_else(|error| panic!("cannot read {PROGRAMS}: {error}"))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "wat"))
-        .collect();
-    paths.sort();
-    paths.iter().map(|path| load_program(path)).collect()
-}
-
-fn load_program(path: &Path) -> Program {
-    let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
-    assert!(
-        text.starts_with(";;") && !text.starts_with(INVOKE),
-        "{name}: the file must start with a comment saying what it exercises"
-    );
-    let invocations: Vec<Invocation> = text
-        .lines()
-        .filter_map(|line| line.strip_prefix(INVOKE))
-        .map(|rest| parse_invocation(rest).unwrap_or_else(|error| panic!("{name}: {error}")))
-        .collect();
-    assert!(!invocations.is_empty(), "{name}: no `{INVOKE}` lines");
-    let wasm = wat::parse_file(path).unwrap_or_else(|error| panic!("{error}"));
-    Program {
-        name,
-        wasm,
-        invocations,
-    }
-}
-
-/// Parses what follows `;; invoke:`: an export name and decimal arguments.
-fn parse_invocation(rest: &str) -> Result<Invocation, String> {
-    let mut words = rest.split_whitespace();
-    let export = words
-        .next()
-        .ok_or_else(|| format!("`{INVOKE}` without an export name"))?
-        .to_owned();
-    let args = words
-        .map(|word| {
-            word.parse::<i64>()
-                .map_err(|_| format!("argument {word:?} of {export} is not a decimal integer"))
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(Invocation { export, args })
-}
-
 /// Runs every invocation of `program` in Wasmtime (child processes, which
 /// run while fuelc compiles) and in both fuelc modes.
 fn run_program(program: &Program, dir: &Path) -> Vec<Row> {
@@ -345,28 +272,6 @@ fn run_fuelc(module: &Result<Module, String>, invocation: &Invocation) -> Outcom
             fuel,
         },
     }
-}
-
-/// The invocation's arguments as values of the parameter types.
-fn typed_args(params: &[ValType], args: &[i64]) -> Result<Vec<Val>, String> {
-    if params.len() != args.len() {
-        return Err(format!(
-            "the export takes {} arguments, {} given",
-            params.len(),
-            args.len()
-        ));
-    }
-    params
-        .iter()
-        .zip(args)
-        .map(|(ty, &arg)| match ty {
-            ValType::I32 => i32::try_from(arg)
-                .map(Val::I32)
-                .map_err(|_| format!("argument {arg} is out of range for i32")),
-            ValType::I64 => Ok(Val::I64(arg)),
-            other => Err(format!("parameter type {other:?} is not supported")),
-        })
-        .collect()
 }
 
 /// A result as `TYPE:VALUE`, written as `tests/wasmtime_fuel.py` writes it.

@@ -61,6 +61,11 @@ pub fn entry_trampoline_symbol(prefix: &str, type_index: u32) -> String {
     format!("{prefix}_entry{type_index}")
 }
 
+/// Local symbol name of the out-of-fuel stub of a metered module.
+pub fn out_of_fuel_stub_symbol(prefix: &str) -> String {
+    format!("{prefix}_out_of_fuel")
+}
+
 /// Local symbol name of the host-call trampoline for type `type_index`.
 pub fn host_trampoline_symbol(prefix: &str, type_index: u32) -> String {
     format!("{prefix}_host{type_index}")

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use crate::error::CompileError;
 use crate::translate::{translate_function, wasm_trap, ModuleEnv};
 
-pub use trampolines::{entry_trampoline, host_trampoline};
+pub use trampolines::{entry_trampoline, host_trampoline, out_of_fuel_stub};
 
 /// Machine code of one function, ready to be placed in an object.
 pub struct CompiledFunction {

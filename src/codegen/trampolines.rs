@@ -9,8 +9,15 @@
 //!   builtin of the [`HostCallContext`](fuelc_runtime::abi::HostCallContext)
 //!   it receives as context, then returns the results from the array.
 //!
+//! - The out-of-fuel stub of a metered module, `(vmctx, caller, required)`
+//!   in the `preserve_all` convention: writes the fuel register to the
+//!   store, calls the `out_of_fuel` builtin and reads the register back.
+//!   Metered code calls it on the cold path of a charge, which therefore
+//!   clobbers no register the surrounding code holds.
+//!
 //! This module must not know what the runtime does with the values.
 
+use crate::translate::DEFINED_FUNC_NAMESPACE;
 use cranelift_codegen::ir::{
     types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
     UserExternalName, UserFuncName, Value,
@@ -177,6 +184,41 @@ pub fn host_trampoline(env: &ModuleEnv<'_>, ty: &FuncType, index: u32) -> Functi
     }
     let results = load_values(&mut builder, &result_types(ty), values);
     builder.ins().return_(&results);
+    builder.finalize(env.frontend_config);
+    func
+}
+
+/// The out-of-fuel stub of a metered module.
+pub fn out_of_fuel_stub(env: &ModuleEnv<'_>) -> Function {
+    let mut func = Function::with_name_signature(
+        UserFuncName::User(UserExternalName::new(
+            DEFINED_FUNC_NAMESPACE,
+            env.out_of_fuel_stub_id(),
+        )),
+        env.out_of_fuel_stub_signature(),
+    );
+    let mut ctx = FunctionBuilderContext::new();
+    let mut builder = FunctionBuilder::new(&mut func, &mut ctx);
+    let params = enter(&mut builder);
+    let vmctx = params[0];
+    let builtins = builder.ins().load(
+        types::I64,
+        MemFlagsData::trusted().with_readonly(),
+        vmctx,
+        VmctxLayout::BUILTINS as i32,
+    );
+    let out_of_fuel = builder.ins().load(
+        types::I64,
+        MemFlagsData::trusted().with_readonly(),
+        builtins,
+        Builtin::out_of_fuel.offset() as i32,
+    );
+    let call_sig = builder.import_signature(env.builtin_signature(Builtin::out_of_fuel));
+    store_store_fuel(&mut builder, vmctx);
+    builder.ins().call_indirect(call_sig, out_of_fuel, &params);
+    let fuel = load_store_fuel(&mut builder, vmctx);
+    builder.ins().set_pinned_reg(fuel);
+    builder.ins().return_(&[]);
     builder.finalize(env.frontend_config);
     func
 }

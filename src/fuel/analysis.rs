@@ -4,12 +4,18 @@
 //! first operator runs, every later one runs too, unless something traps or
 //! a forward `br_if` leaves it early. It starts at function entry, at the
 //! first operator of a loop body and of each `if` arm, after a `br_if` back
-//! to a loop, and after the `end` of a construct that a branch targets or
-//! whose arms merge there. `block`, calls and forward `br_if`s do not end
-//! it, and the `end` of a construct reached only by falling through
-//! continues it. Its whole cost is charged at its entry; a forward `br_if`
-//! that is taken refunds the cost of the operators it skips, so the fuel
-//! consumed stays exactly the cost of what ran.
+//! to a loop, after the `end` of a construct that a branch targets or whose
+//! arms merge there, and after a call or an operator with a dynamic cost
+//! (whose own charges must see the fuel per-op mode would have). `block` and
+//! forward `br_if`s do not end it, and the `end` of a construct reached only
+//! by falling through continues it. Its whole cost is charged at its entry;
+//! a forward `br_if` that is taken refunds the cost of the operators it
+//! skips, so the fuel consumed stays exactly the cost of what ran.
+//!
+//! When the fuel is short of a block's cost, the block runs its exact
+//! fallback instead: a copy metered per operator (see [`Charge::fallback`]),
+//! so that it stops exactly where per-op mode stops. The plan therefore also
+//! lists every operator's own charge ([`FuelPlan::op_charges`]).
 //!
 //! The walk tracks reachability exactly as the translator does (code after
 //! `br`, `br_table`, `return` and `unreachable` up to the enclosing `else`
@@ -32,10 +38,15 @@ pub const FOLDED_UNITS_LIMIT: u32 = 128;
 /// Where and how much one function charges.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FuelPlan {
-    /// Charges, in operator order.
-    pub charges: Vec<Charge>,
+    /// Exact mode: one charge per metered block with a cost, in operator
+    /// order. Empty in per-op mode.
+    pub blocks: Vec<Charge>,
+    /// Every reachable operator's own charge (the per-op plan), in operator
+    /// order; the function-entry charge comes first, before operator 0. Per-op
+    /// mode emits these; exact mode emits them in fallbacks.
+    pub op_charges: Vec<Charge>,
     /// Indices of the bulk and grow operators whose dynamic cost is in
-    /// `charges` already (their constant operand was folded), sorted.
+    /// their own charge already (their constant operand was folded), sorted.
     pub prepaid: Vec<usize>,
     /// Refunds on the taken edge of forward `br_if`s, in operator order.
     pub refunds: Vec<Charge>,
@@ -49,6 +60,56 @@ pub struct Charge {
     pub op_index: usize,
     /// Fuel to charge; never zero.
     pub cost: u64,
+    /// For a metered block whose single charge could stop elsewhere than
+    /// per-op charges would (it covers two or more charged operators, or a
+    /// forward exit that skips some): how its exact fallback runs. `None`
+    /// for per-operator charges and blocks whose charge is the one charge
+    /// per-op mode would make.
+    pub fallback: Option<Fallback>,
+}
+
+/// The exact fallback of a metered block: when the fuel is short of the
+/// block's cost, operators `op_index..join` run in a copy metered one by
+/// one; then the charges of operators `join..=last` are made one by one,
+/// and the copy rejoins the block's code before operator `join`.
+///
+/// Operators `join..last` have no effect that could be seen if the call
+/// stopped before them (see [`unobservable`]), so charging them before they
+/// run stops where per-op mode stops, with the same state; rejoining early
+/// lets the block's last operator (typically a branch) and what computes
+/// its operands stay in one piece of code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fallback {
+    /// Where the copy rejoins.
+    pub join: usize,
+    /// The block's last operator.
+    pub last: usize,
+}
+
+impl Charge {
+    fn new(op_index: usize, cost: u64) -> Charge {
+        Charge {
+            op_index,
+            cost,
+            fallback: None,
+        }
+    }
+}
+
+/// The metered block being planned.
+struct OpenBlock {
+    first: usize,
+    /// The last operator added so far.
+    last: usize,
+    /// Where a fallback would rejoin if `last` stays the last operator:
+    /// the start of the run of unobservable operators right before it.
+    join: usize,
+    /// The start of the run of unobservable operators that ends with
+    /// `last`, if `last` is one.
+    run: Option<usize>,
+    cost: u64,
+    /// How many of its operators (and the entry) have a cost of their own.
+    charged: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -73,52 +134,73 @@ struct Planner {
     frames: Vec<Frame>,
     reachable: bool,
     unreachable_depth: u32,
-    /// The open metered block: its first operator and its cost so far.
-    open: Option<Charge>,
+    /// The open metered block.
+    open: Option<OpenBlock>,
     /// Forward `br_if`s in the open block, with its cost up to and
     /// including each of them.
     exits: Vec<Charge>,
-    charges: Vec<Charge>,
+    blocks: Vec<Charge>,
+    op_charges: Vec<Charge>,
     refunds: Vec<Charge>,
 }
 
 impl Planner {
     fn close(&mut self) {
-        if let Some(c) = self.open.take() {
-            for exit in self.exits.drain(..) {
-                let skipped = c.cost - exit.cost;
-                if skipped > 0 {
-                    self.refunds.push(Charge {
-                        op_index: exit.op_index,
-                        cost: skipped,
-                    });
-                }
+        let Some(block) = self.open.take() else {
+            return;
+        };
+        let mut refunded = false;
+        for exit in self.exits.drain(..) {
+            let skipped = block.cost - exit.cost;
+            if skipped > 0 {
+                refunded = true;
+                self.refunds.push(Charge::new(exit.op_index, skipped));
             }
-            if c.cost > 0 {
-                self.charges.push(c);
-            }
+        }
+        if block.cost > 0 && self.mode == FuelMode::Exact {
+            let exact_alone = block.charged < 2 && !refunded;
+            self.blocks.push(Charge {
+                op_index: block.first,
+                cost: block.cost,
+                fallback: (!exact_alone).then_some(Fallback {
+                    join: block.join,
+                    last: block.last,
+                }),
+            });
         }
     }
 
     fn start(&mut self, op_index: usize) {
         self.close();
-        self.open = Some(Charge { op_index, cost: 0 });
+        self.open = Some(OpenBlock {
+            first: op_index,
+            last: op_index,
+            join: op_index,
+            run: None,
+            cost: 0,
+            charged: 0,
+        });
     }
 
-    fn add(&mut self, op_index: usize, cost: u64) {
-        match self.mode {
-            FuelMode::PerOp => {
-                if cost > 0 {
-                    self.charges.push(Charge { op_index, cost });
-                }
-            }
-            FuelMode::Exact => {
-                let open = self
-                    .open
-                    .as_mut()
-                    .expect("reachable code is in a metered block");
-                open.cost = open.cost.saturating_add(cost);
-            }
+    /// Adds reachable operator `op_index` with its own cost to the open
+    /// block; `unobservable` as [`unobservable`] says.
+    fn add(&mut self, op_index: usize, cost: u64, unobservable: bool) {
+        let open = self
+            .open
+            .as_mut()
+            .expect("reachable code is in a metered block");
+        debug_assert!(op_index >= open.last, "operators come in order");
+        open.last = op_index;
+        open.join = open.run.unwrap_or(op_index);
+        open.run = if unobservable {
+            open.run.or(Some(op_index))
+        } else {
+            None
+        };
+        if cost > 0 {
+            open.cost = open.cost.saturating_add(cost);
+            open.charged += 1;
+            self.op_charges.push(Charge::new(op_index, cost));
         }
     }
 
@@ -146,11 +228,7 @@ impl Planner {
         let backward = self.branch_to(depth);
         match (&self.open, self.mode) {
             (Some(open), FuelMode::Exact) if !backward => {
-                let exit = Charge {
-                    op_index,
-                    cost: open.cost,
-                };
-                self.exits.push(exit);
+                self.exits.push(Charge::new(op_index, open.cost));
             }
             _ => self.start(op_index + 1),
         }
@@ -187,6 +265,151 @@ impl Planner {
             self.start(op_index + 1);
         }
     }
+}
+
+/// Whether running `op` or not cannot be told apart once a call stops
+/// after it: it does not trap, write memory, tables or globals, call, or
+/// transfer control (locals and operands are not seen after a stop, and
+/// the out-of-fuel handler sees only fuel). Vector operators are left out.
+fn unobservable(op: &Operator<'_>) -> bool {
+    use Operator::*;
+    matches!(
+        op,
+        Nop | Drop
+            | Select
+            | TypedSelect { .. }
+            | LocalGet { .. }
+            | LocalSet { .. }
+            | LocalTee { .. }
+            | GlobalGet { .. }
+            | I32Const { .. }
+            | I64Const { .. }
+            | F32Const { .. }
+            | F64Const { .. }
+            | RefNull { .. }
+            | RefIsNull
+            | RefFunc { .. }
+            | I32Eqz
+            | I32Eq
+            | I32Ne
+            | I32LtS
+            | I32LtU
+            | I32GtS
+            | I32GtU
+            | I32LeS
+            | I32LeU
+            | I32GeS
+            | I32GeU
+            | I64Eqz
+            | I64Eq
+            | I64Ne
+            | I64LtS
+            | I64LtU
+            | I64GtS
+            | I64GtU
+            | I64LeS
+            | I64LeU
+            | I64GeS
+            | I64GeU
+            | F32Eq
+            | F32Ne
+            | F32Lt
+            | F32Gt
+            | F32Le
+            | F32Ge
+            | F64Eq
+            | F64Ne
+            | F64Lt
+            | F64Gt
+            | F64Le
+            | F64Ge
+            | I32Clz
+            | I32Ctz
+            | I32Popcnt
+            | I32Add
+            | I32Sub
+            | I32Mul
+            | I32And
+            | I32Or
+            | I32Xor
+            | I32Shl
+            | I32ShrS
+            | I32ShrU
+            | I32Rotl
+            | I32Rotr
+            | I64Clz
+            | I64Ctz
+            | I64Popcnt
+            | I64Add
+            | I64Sub
+            | I64Mul
+            | I64And
+            | I64Or
+            | I64Xor
+            | I64Shl
+            | I64ShrS
+            | I64ShrU
+            | I64Rotl
+            | I64Rotr
+            | F32Abs
+            | F32Neg
+            | F32Ceil
+            | F32Floor
+            | F32Trunc
+            | F32Nearest
+            | F32Sqrt
+            | F32Add
+            | F32Sub
+            | F32Mul
+            | F32Div
+            | F32Min
+            | F32Max
+            | F32Copysign
+            | F64Abs
+            | F64Neg
+            | F64Ceil
+            | F64Floor
+            | F64Trunc
+            | F64Nearest
+            | F64Sqrt
+            | F64Add
+            | F64Sub
+            | F64Mul
+            | F64Div
+            | F64Min
+            | F64Max
+            | F64Copysign
+            | I32WrapI64
+            | I64ExtendI32S
+            | I64ExtendI32U
+            | F32ConvertI32S
+            | F32ConvertI32U
+            | F32ConvertI64S
+            | F32ConvertI64U
+            | F32DemoteF64
+            | F64ConvertI32S
+            | F64ConvertI32U
+            | F64ConvertI64S
+            | F64ConvertI64U
+            | F64PromoteF32
+            | I32ReinterpretF32
+            | I64ReinterpretF64
+            | F32ReinterpretI32
+            | F64ReinterpretI64
+            | I32Extend8S
+            | I32Extend16S
+            | I64Extend8S
+            | I64Extend16S
+            | I64Extend32S
+            | I32TruncSatF32S
+            | I32TruncSatF32U
+            | I32TruncSatF64S
+            | I32TruncSatF64U
+            | I64TruncSatF32S
+            | I64TruncSatF32U
+            | I64TruncSatF64S
+            | I64TruncSatF64U
+    )
 }
 
 /// The per-unit price of `op`'s dynamic cost, if it has one.
@@ -228,19 +451,17 @@ pub fn plan_function(
         unreachable_depth: 0,
         open: None,
         exits: Vec::new(),
-        charges: Vec::new(),
+        blocks: Vec::new(),
+        op_charges: Vec::new(),
         refunds: Vec::new(),
     };
     p.start(0);
     let entry = costs
         .function_entry
         .saturating_add(costs.local.saturating_mul(declared_locals));
-    if entry > 0 {
-        p.charges.push(Charge {
-            op_index: 0,
-            cost: entry,
-        });
-    }
+    // The entry is charged with the first metered block (exact) or on its
+    // own before operator 0 (per-op).
+    p.add(0, entry, true);
     let mut reader = body.get_operators_reader()?;
     let mut op_index = 0;
     while !reader.eof() {
@@ -271,10 +492,18 @@ pub fn plan_function(
                 })
             }
         };
-        if let (Some(price), Some(units)) = (unit_price(&op, costs), last_const) {
-            if units <= FOLDED_UNITS_LIMIT {
-                cost = cost.saturating_add(price.saturating_mul(u64::from(units)));
-                prepaid.push(i);
+        // Whether the operator charges fuel at run time of its own (a call
+        // enters a function that charges, a dynamic cost is charged by the
+        // runtime): its metered block ends with it.
+        let mut charges_itself =
+            matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. });
+        if let Some(price) = unit_price(&op, costs) {
+            match last_const {
+                Some(units) if units <= FOLDED_UNITS_LIMIT => {
+                    cost = cost.saturating_add(price.saturating_mul(u64::from(units)));
+                    prepaid.push(i);
+                }
+                _ => charges_itself = true,
             }
         }
         last_const = match op {
@@ -282,7 +511,10 @@ pub fn plan_function(
             _ => None,
         };
         if p.reachable {
-            p.add(i, cost);
+            p.add(i, cost, unobservable(&op));
+            if charges_itself {
+                p.start(i + 1);
+            }
         }
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
@@ -319,21 +551,10 @@ pub fn plan_function(
         }
     }
     p.close();
-    if p.mode == FuelMode::Exact {
-        merge_entry_charge(&mut p.charges);
-    }
     Ok(FuelPlan {
-        charges: p.charges,
+        blocks: p.blocks,
+        op_charges: p.op_charges,
         prepaid,
         refunds: p.refunds,
     })
-}
-
-/// In exact mode the entry cost and the first metered block are both
-/// charged before operator 0; fold them into one charge.
-fn merge_entry_charge(charges: &mut Vec<Charge>) {
-    if charges.len() >= 2 && charges[0].op_index == 0 && charges[1].op_index == 0 {
-        let entry = charges.remove(0);
-        charges[0].cost = charges[0].cost.saturating_add(entry.cost);
-    }
 }

@@ -11,19 +11,11 @@
 //! This module must not decide what a builtin does; that is the runtime's.
 
 use cranelift_codegen::ir::{
-    self, condcodes::IntCC, types, AbiParam, ExtFuncData, ExternalName, InstBuilder, Signature,
-    UserExternalName, Value,
+    self, condcodes::IntCC, types, ExtFuncData, ExternalName, InstBuilder, UserExternalName, Value,
 };
-use fuelc_runtime::abi::{self, Builtin, BuiltinType, TrapCode, VmctxLayout};
+use fuelc_runtime::abi::{self, Builtin, TrapCode, VmctxLayout};
 
 use super::{trusted, trusted_readonly, FuncTranslator, DEFINED_FUNC_NAMESPACE};
-
-fn builtin_type(t: BuiltinType) -> ir::Type {
-    match t {
-        BuiltinType::Ptr | BuiltinType::I64 => types::I64,
-        BuiltinType::I32 => types::I32,
-    }
-}
 
 impl FuncTranslator<'_, '_> {
     fn type_sig(&mut self, type_index: u32) -> ir::SigRef {
@@ -134,17 +126,9 @@ impl FuncTranslator<'_, '_> {
         let sig = match self.builtin_sigs[index] {
             Some(sig) => sig,
             None => {
-                let signature = builtin.signature();
-                let mut sig = Signature::new(self.env.call_conv);
-                sig.params.extend(
-                    signature
-                        .params
-                        .iter()
-                        .map(|t| AbiParam::new(builtin_type(*t))),
-                );
-                sig.returns
-                    .extend(signature.result.map(|t| AbiParam::new(builtin_type(t))));
-                let sig = self.builder.import_signature(sig);
+                let sig = self
+                    .builder
+                    .import_signature(self.env.builtin_signature(builtin));
                 self.builtin_sigs[index] = Some(sig);
                 sig
             }

@@ -16,6 +16,8 @@
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, JumpTableData, Type, Value};
 use wasmparser::{BlockType, BrTable};
 
+use cranelift_frontend::Variable;
+
 use super::{clif_type, FuncTranslator};
 use crate::error::CompileError;
 use crate::parse::val_type;
@@ -49,6 +51,9 @@ pub(super) struct Frame {
     height: usize,
     /// Whether anything jumps to `next`.
     next_reachable: bool,
+    /// Variables holding the operands under the frame, when it was opened
+    /// in a metered block with a fallback (see `fuel.rs`); empty otherwise.
+    saved_under: Vec<Variable>,
 }
 
 pub(super) fn block_args(values: &[Value]) -> Vec<BlockArg> {
@@ -70,7 +75,7 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    fn block_with_params(&mut self, types: &[Type]) -> ir::Block {
+    pub(super) fn block_with_params(&mut self, types: &[Type]) -> ir::Block {
         let block = self.builder.create_block();
         for t in types {
             self.builder.append_block_param(block, *t);
@@ -89,6 +94,7 @@ impl FuncTranslator<'_, '_> {
             num_results: results.len(),
             height: 0,
             next_reachable: false,
+            saved_under: Vec::new(),
         });
     }
 
@@ -104,13 +110,15 @@ impl FuncTranslator<'_, '_> {
     /// Opens a frame whose top `num_params` operands are its parameters.
     fn push_frame(&mut self, kind: FrameKind, num_params: usize, results: &[Type]) {
         let next = self.block_with_params(results);
+        let height = self.stack.len() - num_params;
         self.frames.push(Frame {
             kind,
             next,
             num_params,
             num_results: results.len(),
-            height: self.stack.len() - num_params,
+            height,
             next_reachable: false,
+            saved_under: Vec::new(),
         });
     }
 
@@ -119,11 +127,22 @@ impl FuncTranslator<'_, '_> {
             return Ok(());
         }
         let (params, results) = self.block_type(bt);
+        let height = self.stack.len() - params.len();
+        let saved_under = self.save_operands_under(height);
+        if self.in_fallback() {
+            // A fallback shares the frames the fast code opens (`fuel.rs`).
+            return Ok(());
+        }
         self.push_frame(FrameKind::Block, params.len(), &results);
+        self.frames.last_mut().expect("just pushed").saved_under = saved_under;
         Ok(())
     }
 
     pub(super) fn translate_loop(&mut self, bt: BlockType) -> Result<(), CompileError> {
+        debug_assert!(
+            !self.in_fallback(),
+            "only a block's last operator transfers control"
+        );
         if self.skip_construct() {
             return Ok(());
         }
@@ -140,6 +159,10 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(super) fn translate_if(&mut self, bt: BlockType) -> Result<(), CompileError> {
+        debug_assert!(
+            !self.in_fallback(),
+            "only a block's last operator transfers control"
+        );
         if self.skip_construct() {
             return Ok(());
         }
@@ -163,6 +186,10 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(super) fn translate_else(&mut self) -> Result<(), CompileError> {
+        debug_assert!(
+            !self.in_fallback(),
+            "only a block's last operator transfers control"
+        );
         if self.unreachable_depth > 0 {
             return Ok(());
         }
@@ -196,6 +223,12 @@ impl FuncTranslator<'_, '_> {
             self.unreachable_depth -= 1;
             return Ok(());
         }
+        if self.in_fallback() {
+            // Only the `end` of a construct reached by falling through is in
+            // a metered block before its last operator: the results are on
+            // top of the stack already, and the fast code closes the frame.
+            return Ok(());
+        }
         let mut frame = self.frames.pop().expect("validated end");
         if self.reachable {
             let args = block_args(&self.stack[self.stack.len() - frame.num_results..]);
@@ -220,6 +253,11 @@ impl FuncTranslator<'_, '_> {
         self.stack.truncate(frame.height);
         self.builder.switch_to_block(frame.next);
         self.builder.seal_block(frame.next);
+        if frame.next_reachable {
+            for (slot, var) in frame.saved_under.iter().enumerate() {
+                self.stack[slot] = self.builder.use_var(*var);
+            }
+        }
         self.reachable = frame.next_reachable;
         let results = self.builder.block_params(frame.next).to_vec();
         if let FrameKind::Function = frame.kind {
@@ -234,7 +272,7 @@ impl FuncTranslator<'_, '_> {
 
     /// The branch target of the frame `depth` levels out, and how many
     /// operands a branch to it carries.
-    fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
+    pub(super) fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
         let index = self.frames.len() - 1 - depth as usize;
         let frame = &mut self.frames[index];
         match frame.kind {
@@ -247,6 +285,10 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(super) fn translate_br(&mut self, depth: u32) -> Result<(), CompileError> {
+        debug_assert!(
+            !self.in_fallback(),
+            "only a block's last operator transfers control"
+        );
         let (target, arity) = self.branch_target(depth);
         let args = block_args(self.peek_n(arity));
         self.builder.ins().jump(target, &args);
@@ -256,7 +298,7 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_br_if(&mut self, depth: u32) -> Result<(), CompileError> {
         let cond = self.pop();
-        let (target, arity) = self.branch_target(depth);
+        let (target, arity) = self.br_if_target(depth);
         let args = block_args(self.peek_n(arity));
         let fallthrough = self.builder.create_block();
         match self.refund() {
@@ -281,6 +323,10 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(super) fn translate_br_table(&mut self, table: BrTable<'_>) -> Result<(), CompileError> {
+        debug_assert!(
+            !self.in_fallback(),
+            "only a block's last operator transfers control"
+        );
         let index = self.pop();
         let mut depths = table.targets().collect::<Result<Vec<u32>, _>>()?;
         depths.push(table.default());
@@ -323,6 +369,10 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(super) fn translate_return(&mut self) -> Result<(), CompileError> {
+        debug_assert!(
+            !self.in_fallback(),
+            "only a block's last operator transfers control"
+        );
         let arity = self.frames[0].num_results;
         let results = self.peek_n(arity).to_vec();
         self.builder.ins().return_(&results);
@@ -331,6 +381,10 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(super) fn translate_unreachable(&mut self) -> Result<(), CompileError> {
+        debug_assert!(
+            !self.in_fallback(),
+            "only a block's last operator transfers control"
+        );
         self.trap(TrapCode::Unreachable);
         self.reachable = false;
         Ok(())

@@ -50,9 +50,10 @@ pub struct ModuleEnv<'a> {
     pub metering: Option<&'a Metering>,
 }
 
-/// Name namespace of defined functions; the index is the defined-function
-/// index (function index minus imported functions). Object emission
-/// declares defined functions first so that this index is their `FuncId`.
+/// Name namespace of defined functions and the out-of-fuel stub; the index
+/// is the defined-function index (function index minus imported functions)
+/// or [`ModuleEnv::out_of_fuel_stub_id`]. Object emission declares defined
+/// functions first, then the stub, so that this index is their `FuncId`.
 pub const DEFINED_FUNC_NAMESPACE: u32 = 0;
 
 impl<'a> ModuleEnv<'a> {
@@ -70,6 +71,35 @@ impl<'a> ModuleEnv<'a> {
             frontend_config: isa.frontend_config(),
             metering,
         }
+    }
+
+    /// The `FuncId` (and user name index in [`DEFINED_FUNC_NAMESPACE`]) of
+    /// the out-of-fuel stub of a metered module: right after the defined
+    /// functions.
+    pub fn out_of_fuel_stub_id(&self) -> u32 {
+        self.module.bodies.len() as u32
+    }
+
+    /// Signature of the out-of-fuel stub, `(vmctx, caller, required)`: the
+    /// `out_of_fuel` builtin's, in a convention that preserves every
+    /// register.
+    pub fn out_of_fuel_stub_signature(&self) -> Signature {
+        let mut sig = self.builtin_signature(abi::Builtin::out_of_fuel);
+        sig.call_conv = CallConv::PreserveAll;
+        sig
+    }
+
+    /// Native signature of runtime builtin `builtin`.
+    pub fn builtin_signature(&self, builtin: abi::Builtin) -> Signature {
+        let native = |t: &abi::BuiltinType| match t {
+            abi::BuiltinType::Ptr | abi::BuiltinType::I64 => AbiParam::new(types::I64),
+            abi::BuiltinType::I32 => AbiParam::new(types::I32),
+        };
+        let signature = builtin.signature();
+        let mut sig = Signature::new(self.call_conv);
+        sig.params.extend(signature.params.iter().map(native));
+        sig.returns.extend(signature.result.iter().map(native));
+        sig
     }
 
     /// Native signature of a wasm function of type `ty`:
@@ -158,14 +188,24 @@ pub fn translate_function(
     }
     t.start_function(ty);
     let mut reader = body.get_operators_reader()?;
+    // The reader at the first operator of the metered block whose exact
+    // fallback is open (see `fuel.rs`).
+    let mut fallback_reader = None;
     let mut op_index = 0;
     while !reader.eof() {
         t.offset = reader.original_position() as usize;
         t.op_index = op_index;
-        t.apply_charges();
+        if t.apply_charges() {
+            fallback_reader = Some(reader.clone());
+        }
+        if t.fallback_rejoins_here() {
+            let from_first = fallback_reader.take().expect("saved with the fallback");
+            t.translate_fallback(from_first)?;
+        }
         reader.visit_operator(&mut t)??;
         op_index += 1;
     }
+    debug_assert!(t.fallback.is_none(), "every fallback rejoined");
     reader.finish()?;
     t.builder.finalize(env.frontend_config);
     Ok(func)
@@ -201,8 +241,16 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     op_index: usize,
     /// Planned fuel charges (empty when unmetered).
     fuel: FuelPlan,
-    /// Index in `fuel.charges` of the next charge to emit.
+    /// Index of the next charge to emit, in `fuel.blocks` (exact mode) or
+    /// `fuel.op_charges` (per-op mode).
     next_charge: usize,
+    /// The exact fallback of the metered block being translated, if it
+    /// has one.
+    fallback: Option<fuel::Fallback>,
+    /// While a fallback is translated: what the fast code resolved for it.
+    replay: Option<fuel::Replay>,
+    /// The module's out-of-fuel stub, once imported.
+    oof_stub: Option<ir::FuncRef>,
 }
 
 impl<'a, 'f> FuncTranslator<'a, 'f> {
@@ -229,6 +277,9 @@ impl<'a, 'f> FuncTranslator<'a, 'f> {
             op_index: 0,
             fuel: FuelPlan::default(),
             next_charge: 0,
+            fallback: None,
+            replay: None,
+            oof_stub: None,
         }
     }
 

@@ -15,6 +15,7 @@
 
 #[path = "support/programs.rs"]
 mod programs;
+mod support;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -93,6 +94,7 @@ fn module_bytes(program: &Program) -> Vec<u8> {
 
 fn compile(program: &Program, wasm: &[u8], mode: FuelMode, costs: &CostModel) -> Module {
     let mut options = CompileOptions::host(&format!("{}_{mode:?}", program.name));
+    options.bounds_checks = support::bounds_checks_for_many_instances();
     options.metering = Some(Metering {
         mode,
         costs: costs.clone(),

@@ -600,7 +600,7 @@ pub enum ValType {
     F32,
     /// `f64`.
     F64,
-    /// `v128` (only in types; modules using SIMD are rejected for now).
+    /// `v128`.
     V128,
     /// `funcref`.
     FuncRef,

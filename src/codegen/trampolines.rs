@@ -201,6 +201,12 @@ pub fn out_of_fuel_stub(env: &ModuleEnv<'_>) -> Function {
     let mut builder = FunctionBuilder::new(&mut func, &mut ctx);
     let params = enter(&mut builder);
     let vmctx = params[0];
+    // Undo the keying of the arguments to the fuel register (see
+    // `ModuleEnv::out_of_fuel_stub_signature`).
+    let fuel = builder.ins().get_pinned_reg(types::I64);
+    let caller = builder.ins().bxor(params[1], fuel);
+    let caller = builder.ins().ireduce(types::I32, caller);
+    let required = builder.ins().isub(fuel, params[2]);
     let builtins = builder.ins().load(
         types::I64,
         MemFlagsData::trusted().with_readonly(),
@@ -215,7 +221,9 @@ pub fn out_of_fuel_stub(env: &ModuleEnv<'_>) -> Function {
     );
     let call_sig = builder.import_signature(env.builtin_signature(Builtin::out_of_fuel));
     store_store_fuel(&mut builder, vmctx);
-    builder.ins().call_indirect(call_sig, out_of_fuel, &params);
+    builder
+        .ins()
+        .call_indirect(call_sig, out_of_fuel, &[vmctx, caller, required]);
     let fuel = load_store_fuel(&mut builder, vmctx);
     builder.ins().set_pinned_reg(fuel);
     builder.ins().return_(&[]);

@@ -51,8 +51,9 @@ pub(super) struct Frame {
     height: usize,
     /// Whether anything jumps to `next`.
     next_reachable: bool,
-    /// Variables holding the operands under the frame, when it was opened
-    /// in a metered block with a fallback (see `fuel.rs`); empty otherwise.
+    /// Variables holding the topmost operands under the frame, when it was
+    /// opened in a metered block with a fallback (see
+    /// `save_operands_under` in `fuel.rs`); empty otherwise.
     saved_under: Vec<Variable>,
 }
 
@@ -253,13 +254,16 @@ impl FuncTranslator<'_, '_> {
         self.stack.truncate(frame.height);
         self.builder.switch_to_block(frame.next);
         self.builder.seal_block(frame.next);
+        // The results first: `use_var` may append parameters to the block.
+        let results = self.builder.block_params(frame.next).to_vec();
+        debug_assert_eq!(results.len(), frame.num_results);
         if frame.next_reachable {
+            let first = frame.height - frame.saved_under.len();
             for (slot, var) in frame.saved_under.iter().enumerate() {
-                self.stack[slot] = self.builder.use_var(*var);
+                self.stack[first + slot] = self.builder.use_var(*var);
             }
         }
         self.reachable = frame.next_reachable;
-        let results = self.builder.block_params(frame.next).to_vec();
         if let FrameKind::Function = frame.kind {
             if self.reachable {
                 self.builder.ins().return_(&results);

@@ -117,9 +117,14 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// For a `block` opened inside a metered block with a fallback: writes
-    /// the operands under its frame (the lowest `height`) to variables, in
-    /// the fast code (new variables, returned for the frame) or in the
-    /// fallback (the variables the fast code made). Empty elsewhere.
+    /// the operands under its frame (below `height`) that the metered block
+    /// has replaced since its entry to variables, in the fast code (new
+    /// variables, returned for the frame) or in the fallback (the variables
+    /// the fast code made), so that the frame's `end` sees whichever copy
+    /// reached it. The variables stand for the topmost operands under the
+    /// frame. Operands the block has not touched are the same values in
+    /// both copies; leaving them alone matters, since the frames around
+    /// the metered block close with those values. Empty elsewhere.
     pub(super) fn save_operands_under(&mut self, height: usize) -> Vec<Variable> {
         let vars = if let Some(replay) = &mut self.replay {
             replay
@@ -127,8 +132,14 @@ impl FuncTranslator<'_, '_> {
                 .next()
                 .expect("the fast code opened every frame")
         } else if let Some(fallback) = &mut self.fallback {
+            let untouched = fallback
+                .stack
+                .iter()
+                .zip(&self.stack[..height])
+                .take_while(|(entry, now)| entry == now)
+                .count();
             let dfg = &self.builder.func.dfg;
-            let types: Vec<_> = self.stack[..height]
+            let types: Vec<_> = self.stack[untouched..height]
                 .iter()
                 .map(|v| dfg.value_type(*v))
                 .collect();
@@ -141,7 +152,7 @@ impl FuncTranslator<'_, '_> {
         } else {
             return Vec::new();
         };
-        for (var, value) in vars.iter().zip(&self.stack[..height]) {
+        for (var, value) in vars.iter().zip(&self.stack[height - vars.len()..height]) {
             self.builder.def_var(*var, *value);
         }
         vars
@@ -365,14 +376,22 @@ impl FuncTranslator<'_, '_> {
         self.builder.seal_block(refuel);
         self.builder.switch_to_block(refuel);
         let stub = self.out_of_fuel_stub();
-        let caller = self
+        // The stub's arguments are keyed to the fuel register rather than
+        // passed as constants: Cranelift hoists a constant that a call uses
+        // out of the loop around it and keeps it in a register (or a stack
+        // slot) across the whole loop, hot path included, while a value
+        // computed from the fuel is computed here, on the cold path.
+        let caller_key = self
             .builder
             .ins()
-            .iconst(types::I32, i64::from(self.func_index));
-        let required = self.builder.ins().iconst(types::I64, cost as i64);
+            .bxor_imm_u(fuel, i64::from(self.func_index));
+        let required_key = self
+            .builder
+            .ins()
+            .iadd_imm_s(fuel, (cost as i64).wrapping_neg());
         self.builder
             .ins()
-            .call(stub, &[self.vmctx, caller, required]);
+            .call(stub, &[self.vmctx, caller_key, required_key]);
         let refueled = self.builder.ins().get_pinned_reg(types::I64);
         self.builder
             .ins()

@@ -80,12 +80,14 @@ impl<'a> ModuleEnv<'a> {
         self.module.bodies.len() as u32
     }
 
-    /// Signature of the out-of-fuel stub, `(vmctx, caller, required)`: the
-    /// `out_of_fuel` builtin's, in a convention that preserves every
-    /// register.
+    /// Signature of the out-of-fuel stub, in Cranelift's `preserve_all`
+    /// convention, so that calling it clobbers no register:
+    /// `(vmctx, caller_key: i64, required_key: i64)`, the caller's function
+    /// index and the fuel required keyed to the fuel register (`fuel ^
+    /// caller`, `fuel - required`; see `emit_charge` in `translate::fuel`).
     pub fn out_of_fuel_stub_signature(&self) -> Signature {
-        let mut sig = self.builtin_signature(abi::Builtin::out_of_fuel);
-        sig.call_conv = CallConv::PreserveAll;
+        let mut sig = Signature::new(CallConv::PreserveAll);
+        sig.params.extend([AbiParam::new(types::I64); 3]);
         sig
     }
 

@@ -3,7 +3,10 @@
 //! Runs every `.wast` script in `../shared/testsuite` (relative to the
 //! repository root) once per mode in [`MODES`]: guard pages, explicit
 //! bounds checks, then metered `exact` and `per-op` with the uniform cost
-//! model (every operator costs 1). Each run has its own thread with a large
+//! model (every operator costs 1), then `exact` again with every action
+//! that completed in `per-op` mode given one less fuel than it consumed
+//! there and a handler that grants the rest once (the boundary property of
+//! `docs/fuel.md`, point 1). Each run has its own thread with a large
 //! stack, two at a time; under a test runner, each file runs in all modes
 //! in a child process of its own instead, two files at a time (see
 //! `isolate.rs`). Prints a table of per-file counts for every mode,
@@ -36,6 +39,7 @@ mod spectest;
 mod values;
 
 use std::any::Any;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,13 +53,14 @@ use runner::{Compilation, FileReport, SHOWN_FAILURES};
 const UNSUPPORTED: &[(&str, &str)] = &[];
 
 /// The modes every file runs in, in order.
-static MODES: [Mode; 4] = [
+static MODES: [Mode; 5] = [
     Mode {
         compilation: Compilation {
             bounds_checks: BoundsChecks::Guard,
             fuel: None,
         },
         tag: "guard",
+        boundary: false,
         name: "guard pages",
         summary: "",
     },
@@ -65,6 +70,7 @@ static MODES: [Mode; 4] = [
             fuel: None,
         },
         tag: "explicit",
+        boundary: false,
         name: "explicit checks",
         summary: " (explicit bounds checks)",
     },
@@ -74,6 +80,7 @@ static MODES: [Mode; 4] = [
             fuel: Some(FuelMode::Exact),
         },
         tag: "fuel_exact",
+        boundary: false,
         name: "fuel exact",
         summary: " (fuel exact)",
     },
@@ -83,8 +90,19 @@ static MODES: [Mode; 4] = [
             fuel: Some(FuelMode::PerOp),
         },
         tag: "fuel_per_op",
+        boundary: false,
         name: "fuel per-op",
         summary: " (fuel per-op)",
+    },
+    Mode {
+        compilation: Compilation {
+            bounds_checks: BoundsChecks::Guard,
+            fuel: Some(FuelMode::Exact),
+        },
+        tag: "fuel_boundary",
+        boundary: true,
+        name: "exact at cost",
+        summary: " (fuel exact, each action with its per-op cost)",
     },
 ];
 
@@ -94,6 +112,10 @@ struct Mode {
     compilation: Compilation,
     /// Part of the symbol prefixes and thread names (a C identifier).
     tag: &'static str,
+    /// Whether each action that completed in the `per-op` mode runs at the
+    /// boundary of its cost there (see `runner::run_file`), so the mode
+    /// runs after the `per-op` one.
+    boundary: bool,
     /// Column heading in the table and in the failures' heading.
     name: &'static str,
     /// What the summary line adds after the architecture.
@@ -152,10 +174,33 @@ fn main() -> ExitCode {
         }
         None => {
             let jobs: Vec<(&Path, usize)> = (0..MODES.len())
+                .filter(|&mode| !MODES[mode].boundary)
                 .flat_map(|mode| files.iter().map(move |f| (f.as_path(), mode)))
                 .collect();
-            let reports = run_parallel(&jobs, |&(path, mode)| run_in_thread(path, &MODES[mode]));
-            by_mode(jobs.iter().map(|&(_, mode)| mode).zip(reports))
+            let reports = run_parallel(&jobs, |&(path, mode)| {
+                run_in_thread(path, &MODES[mode], None)
+            });
+            let mut reports = by_mode(jobs.iter().map(|&(_, mode)| mode).zip(reports));
+            let costs: HashMap<&str, runner::Costs> = reports[metered_mode(FuelMode::PerOp)]
+                .iter()
+                .map(|report| (report.name.as_str(), costs_of(report)))
+                .collect();
+            let mut boundary = Vec::new();
+            for (mode, spec) in MODES.iter().enumerate().filter(|(_, m)| m.boundary) {
+                let jobs: Vec<(&Path, Option<&runner::Costs>)> = files
+                    .iter()
+                    .map(|f| (f.as_path(), costs.get(file_name(f).as_str())))
+                    .collect();
+                let runs = run_parallel(&jobs, |&(path, costs)| run_in_thread(path, spec, costs));
+                boundary.extend(runs.into_iter().map(|report| (mode, report)));
+            }
+            for (mode, report) in boundary {
+                reports[mode].push(report);
+            }
+            for reports in &mut reports {
+                reports.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+            reports
         }
     };
     print_reports(&reports);
@@ -164,7 +209,14 @@ fn main() -> ExitCode {
         &reports[metered_mode(FuelMode::PerOp)],
     );
     let enough_compared = !filter.is_empty() || fuel.compared >= fuel::MIN_COMPARED;
-    print_fuel(&fuel, enough_compared);
+    let at_cost: usize = MODES
+        .iter()
+        .zip(&reports)
+        .filter(|(mode, _)| mode.boundary)
+        .flat_map(|(_, reports)| reports)
+        .map(|report| report.consumed.len())
+        .sum();
+    print_fuel(&fuel, at_cost, enough_compared);
     let failed: usize = reports.iter().flatten().map(|r| r.failed).sum();
     if failed == 0 && fuel.differing() == 0 && enough_compared {
         ExitCode::SUCCESS
@@ -177,8 +229,12 @@ fn main() -> ExitCode {
 /// writes the reports to stdout.
 fn run_child(path: &Path) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
+    let mut costs = None;
     for mode in &MODES {
-        let report = run_in_thread(path, mode);
+        let report = run_in_thread(path, mode, costs.as_ref().filter(|_| mode.boundary));
+        if mode.compilation.fuel == Some(FuelMode::PerOp) && !mode.boundary {
+            costs = Some(costs_of(&report));
+        }
         if let Err(e) = isolate::write_report(&mut stdout, mode, &report) {
             eprintln!("spec: cannot write the report to stdout: {e}");
             return ExitCode::FAILURE;
@@ -200,12 +256,22 @@ fn by_mode(reports: impl IntoIterator<Item = (usize, FileReport)>) -> Vec<Vec<Fi
     by_mode
 }
 
-/// The index in [`MODES`] of the mode metered with `fuel`.
+/// The index in [`MODES`] of the mode metered with `fuel` (with every
+/// action given the same large budget).
 fn metered_mode(fuel: FuelMode) -> usize {
     MODES
         .iter()
-        .position(|mode| mode.compilation.fuel == Some(fuel))
+        .position(|mode| mode.compilation.fuel == Some(fuel) && !mode.boundary)
         .expect("MODES has both metering modes")
+}
+
+/// What each action that completed in `report`'s run consumed.
+fn costs_of(report: &FileReport) -> runner::Costs {
+    report
+        .consumed
+        .iter()
+        .map(|c| ((c.line, c.col), c.fuel))
+        .collect()
 }
 
 /// The `.wast` files directly in `dir` whose name contains `filter`.
@@ -274,14 +340,15 @@ fn run_parallel<J: Sync, R: Send>(jobs: &[J], run: impl Fn(&J) -> R + Sync) -> V
 
 /// Runs one file in `mode` in a thread of its own with a [`FILE_STACK`]
 /// stack; a panic becomes a failure of that file.
-fn run_in_thread(path: &Path, mode: &'static Mode) -> FileReport {
+fn run_in_thread(path: &Path, mode: &'static Mode, costs: Option<&runner::Costs>) -> FileReport {
     let name = file_name(path);
     let thread = thread::Builder::new()
         .name(format!("spec {name} {}", mode.tag))
         .stack_size(FILE_STACK)
         .spawn({
             let path = path.to_owned();
-            move || run_script(&path, mode)
+            let costs = costs.cloned();
+            move || run_script(&path, mode, costs.as_ref())
         });
     match thread {
         Ok(handle) => handle.join().unwrap_or_else(|payload| {
@@ -294,7 +361,7 @@ fn run_in_thread(path: &Path, mode: &'static Mode) -> FileReport {
     }
 }
 
-fn run_script(path: &Path, mode: &Mode) -> FileReport {
+fn run_script(path: &Path, mode: &Mode, costs: Option<&runner::Costs>) -> FileReport {
     let name = file_name(path);
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -312,7 +379,7 @@ fn run_script(path: &Path, mode: &Mode) -> FileReport {
         };
     }
     let stem = fuelc::sanitize_prefix(&format!("{}_{}", name.trim_end_matches(".wast"), mode.tag));
-    runner::run_file(&name, &stem, &text, mode.compilation)
+    runner::run_file(&name, &stem, &text, mode.compilation, costs)
 }
 
 /// The message of a panic payload.
@@ -419,7 +486,7 @@ fn print_first(name: &str, problems: &[String]) {
 /// Prints the first differences of each file and the `fuel` summary line;
 /// `enough_compared` is false when a run of the whole suite compared fewer
 /// than [`fuel::MIN_COMPARED`] actions.
-fn print_fuel(fuel: &fuel::Comparison, enough_compared: bool) {
+fn print_fuel(fuel: &fuel::Comparison, at_cost: usize, enough_compared: bool) {
     if !fuel.differences.is_empty() {
         println!("\nfuel consumed differs between exact and per-op modes:");
         for (name, differences) in &fuel.differences {
@@ -428,7 +495,8 @@ fn print_fuel(fuel: &fuel::Comparison, enough_compared: bool) {
         println!();
     }
     println!(
-        "fuel {}: {} invocations compared, {} differ",
+        "fuel {}: {} invocations compared, {} differ; {at_cost} completed in exact mode at their \
+         per-op cost",
         std::env::consts::ARCH,
         fuel.compared,
         fuel.differing()

@@ -20,9 +20,11 @@
 //! report keeps what each completed action consumed, for the comparison of
 //! metering modes in `fuel.rs`. An action that traps keeps no consumption.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 
 use fuelc::fuel::{CostModel, Metering};
 use fuelc::CompileOptions;
@@ -121,10 +123,28 @@ pub fn with_script<R>(
     Ok(f(script.directives))
 }
 
+/// The fuel that each action which completed in `per-op` mode consumed
+/// there, by the (line, column) of its directive: the budgets of a run at
+/// the boundary (see [`run_file`]).
+pub type Costs = HashMap<(usize, usize), u64>;
+
 /// Runs the script `text` of file `name` with its modules compiled as
 /// `compilation` says; `stem` (a C identifier) makes the symbol prefixes of
 /// its modules unique.
-pub fn run_file(name: &str, stem: &str, text: &str, compilation: Compilation) -> FileReport {
+///
+/// With `boundary`, each action listed there runs at the boundary of its
+/// cost C instead of with [`FUEL_BUDGET`]: with C − 1 fuel and an
+/// out-of-fuel handler that grants what is missing once. Metered as
+/// `per-op` would, it runs out exactly once, at its last charge, with
+/// `remaining = required - 1`; then it completes with 0 left. Any other
+/// handler call or total fails the directive (`docs/fuel.md`, point 1).
+pub fn run_file(
+    name: &str,
+    stem: &str,
+    text: &str,
+    compilation: Compilation,
+    boundary: Option<&Costs>,
+) -> FileReport {
     let mut report = FileReport {
         name: name.to_owned(),
         ..FileReport::default()
@@ -135,6 +155,7 @@ pub fn run_file(name: &str, stem: &str, text: &str, compilation: Compilation) ->
             let (line, col) = directive.span().linecol_in(text);
             let (line, col) = (line + 1, col + 1);
             report.assertions += 1;
+            runner.boundary_cost = boundary.and_then(|costs| costs.get(&(line, col)).copied());
             let result = runner.run(directive);
             if let Some(fuel) = runner.consumed.take() {
                 report.consumed.push(Consumption { line, col, fuel });
@@ -246,6 +267,9 @@ struct Runner {
     /// What the current directive's action consumed, once it completed
     /// (metered scripts only).
     consumed: Option<u64>,
+    /// The cost in `per-op` mode of the current directive's action, when it
+    /// runs at the boundary of that cost (see [`run_file`]).
+    boundary_cost: Option<u64>,
 }
 
 impl Runner {
@@ -269,6 +293,7 @@ impl Runner {
                 costs: CostModel::uniform(),
             }),
             consumed: None,
+            boundary_cost: None,
         })
     }
 
@@ -396,9 +421,9 @@ impl Runner {
     }
 
     /// Runs `action` on the store. In a metered script the store first gets
-    /// [`FUEL_BUDGET`] fuel, and what the action consumed, if it completed,
-    /// becomes the directive's consumption once the store's two counters
-    /// agree on it.
+    /// [`FUEL_BUDGET`] fuel (or one less than the action's cost, at the
+    /// boundary), and what the action consumed, if it completed, becomes the
+    /// directive's consumption once the store's two counters agree on it.
     fn metered<T, E>(
         &mut self,
         action: impl FnOnce(&mut Store) -> Result<T, E>,
@@ -409,21 +434,64 @@ impl Runner {
         if self.metering.is_none() {
             return Ok(action(&mut self.store)?);
         }
-        self.store.set_fuel(FUEL_BUDGET);
+        let budget = self
+            .boundary_cost
+            .map_or(FUEL_BUDGET, |cost| cost.saturating_sub(1));
+        let handler_calls = Rc::new(RefCell::new(Vec::new()));
+        if self.boundary_cost.is_some() {
+            let calls = Rc::clone(&handler_calls);
+            self.store
+                .set_out_of_fuel_handler(move |required: u64, remaining: u64| {
+                    let mut calls = calls.borrow_mut();
+                    calls.push((required, remaining));
+                    (calls.len() == 1).then(|| required.saturating_sub(remaining))
+                });
+        }
+        self.store.set_fuel(budget);
         let before = self.store.fuel_consumed();
-        let value = action(&mut self.store)?;
+        let value = action(&mut self.store);
+        if self.boundary_cost.is_some() {
+            self.store.set_out_of_fuel_handler(|_, _| None);
+        }
+        let value = value?;
         let after = self.store.fuel_consumed();
         let remaining = self.store.fuel_remaining();
-        match after.checked_sub(before) {
-            Some(consumed) if consumed.checked_add(remaining) == Some(FUEL_BUDGET) => {
-                self.consumed = Some(consumed);
-                Ok(value)
+        let granted: u64 = handler_calls
+            .borrow()
+            .first()
+            .map_or(0, |&(required, remaining)| required - remaining);
+        let consumed = match after.checked_sub(before) {
+            Some(consumed) if consumed.checked_add(remaining) == Some(budget + granted) => consumed,
+            _ => {
+                return Err(Failure::Runtime(format!(
+                    "fuel accounting: consumed {before} before and {after} after the action, \
+                     {remaining} remaining of {budget} + {granted}"
+                )))
             }
-            _ => Err(Failure::Runtime(format!(
-                "fuel accounting: consumed {before} before and {after} after the action, \
-                 {remaining} remaining of {FUEL_BUDGET}"
-            ))),
+        };
+        if let Some(cost) = self.boundary_cost {
+            let calls = handler_calls.borrow();
+            let expected_calls = match cost {
+                0 => 0,
+                _ => 1,
+            };
+            let at_last_charge = calls
+                .iter()
+                .all(|&(required, remaining)| remaining.checked_add(1) == Some(required));
+            if consumed != cost
+                || remaining != 0
+                || calls.len() != expected_calls
+                || !at_last_charge
+            {
+                return Err(Failure::Runtime(format!(
+                    "fuel boundary: per-op mode consumes {cost}; with {budget} fuel this mode \
+                     consumed {consumed} and left {remaining}, and the out-of-fuel handler saw \
+                     (required, remaining) {calls:?}"
+                )));
+            }
         }
+        self.consumed = Some(consumed);
+        Ok(value)
     }
 
     /// The instance named `id`, or the current one.

@@ -27,3 +27,16 @@ pub fn target_command(program: &Path) -> Command {
 pub fn fuelc_command() -> Command {
     target_command(Path::new(env!("CARGO_BIN_EXE_fuelc")))
 }
+
+/// How tests that instantiate thousands of memories compile their modules:
+/// with guard pages natively, and with explicit bounds checks under a test
+/// runner, because qemu-user never frees its bookkeeping for the 8 GiB
+/// reservation of each guarded memory and runs out of memory after a few
+/// thousand. Charges do not depend on the mode (`docs/fuel.md`, point 6).
+pub fn bounds_checks_for_many_instances() -> fuelc_runtime::abi::BoundsChecks {
+    if std::env::var_os("FUELC_TEST_RUNNER").is_some() {
+        fuelc_runtime::abi::BoundsChecks::Explicit
+    } else {
+        fuelc_runtime::abi::BoundsChecks::Guard
+    }
+}

@@ -1,0 +1,341 @@
+//! Exact at every budget, on generated modules: for modules that the
+//! `wasm-smith` crate generates from fixed seeds, `exact` mode must stop
+//! where `per-op` mode (the reference) stops, with the same remaining fuel,
+//! the same out-of-fuel handler calls, the same results and the same
+//! memories and globals (`docs/fuel.md`, "The contract", point 1).
+//!
+//! Each exported function is called with zero arguments of its types. A
+//! reference run in per-op mode with [`REFERENCE_BUDGET`] fuel finds its
+//! cost C when it completes; then both modes run on fresh instances with
+//! budgets around C (or fixed budgets, when it does not complete) and a
+//! handler that records its calls and declines, and with budget 0 and a
+//! handler that refuels by a small step each time. After a trap other than
+//! running out of fuel, `exact` may have consumed more than `per-op` (point
+//! 7): only there may the totals differ, and only that way.
+//!
+//! `FUELC_FUEL_RANDOM_SEEDS=N` runs seeds `0..N` instead of the default
+//! [`DEFAULT_SEEDS`] (README gives the longer run).
+
+mod support;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use arbitrary::Unstructured;
+use fuelc::fuel::{CostModel, Metering};
+use fuelc::CompileOptions;
+use fuelc_runtime::abi::{FuelMode, TrapCode};
+use fuelc_runtime::{CallError, Extern, Instance, Module, Store, Val, ValType};
+
+/// Seeds run by default: enough to cover every kind of operator many times
+/// while keeping the test to seconds natively and minutes under qemu.
+const DEFAULT_SEEDS: u64 = 120;
+
+/// Fuel of the reference run: generated functions may loop forever.
+const REFERENCE_BUDGET: u64 = 200_000;
+
+/// Fuel for instantiation: start functions may loop forever too.
+const INSTANTIATION_BUDGET: u64 = 1_000_000;
+
+/// Bytes of entropy wasm-smith builds one module from.
+const ENTROPY: usize = 8 << 10;
+
+/// Everything observable about one call.
+#[derive(Debug, PartialEq, Eq)]
+struct Observation {
+    outcome: Result<Vec<String>, (TrapCode, String)>,
+    consumed: u64,
+    remaining: u64,
+    handler_calls: Vec<(u64, u64)>,
+    /// A checksum of every exported memory and global, in export order.
+    state: u64,
+}
+
+/// The module for `seed`: Wasm 2.0 features only, no imports, everything
+/// exported.
+fn generate(seed: u64) -> Option<Vec<u8>> {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let entropy: Vec<u8> = (0..ENTROPY)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    let config = wasm_smith::Config {
+        max_imports: 0,
+        export_everything: true,
+        allow_start_export: true,
+        bulk_memory_enabled: true,
+        reference_types_enabled: true,
+        multi_value_enabled: true,
+        saturating_float_to_int_enabled: true,
+        sign_extension_ops_enabled: true,
+        simd_enabled: true,
+        relaxed_simd_enabled: false,
+        tail_call_enabled: false,
+        threads_enabled: false,
+        exceptions_enabled: false,
+        gc_enabled: false,
+        memory64_enabled: false,
+        shared_everything_threads_enabled: false,
+        compact_imports_enabled: false,
+        custom_descriptors_enabled: false,
+        acquire_release_atomics_enabled: false,
+        multibyte_array_access_enabled: false,
+        extended_const_enabled: false,
+        custom_page_sizes_enabled: false,
+        wide_arithmetic_enabled: false,
+        max_memories: 1,
+        max_memory32_bytes: 4 << 16,
+        max_tables: 2,
+        max_table_elements: 64,
+        // Odd seeds make modules that do not trap (accesses are masked into
+        // bounds, divisions guarded), so that more calls complete.
+        disallow_traps: seed % 2 == 1,
+        min_funcs: 1,
+        max_funcs: 12,
+        max_instructions: 400,
+        ..wasm_smith::Config::default()
+    };
+    let module = wasm_smith::Module::new(config, &mut Unstructured::new(&entropy)).ok()?;
+    Some(module.to_bytes())
+}
+
+fn compile(seed: u64, wasm: &[u8], mode: FuelMode) -> Module {
+    let mut options = CompileOptions::host(&format!("random{seed}_{mode:?}"));
+    options.bounds_checks = support::bounds_checks_for_many_instances();
+    options.metering = Some(Metering {
+        mode,
+        costs: CostModel::wasmtime(),
+    });
+    let object = fuelc::compile(wasm, &options)
+        .unwrap_or_else(|e| panic!("seed {seed} ({mode:?}): a valid module must compile: {e}"));
+    fuelc::loader::load_object(&object, &options.prefix)
+        .unwrap_or_else(|e| panic!("seed {seed} ({mode:?}): {e}"))
+}
+
+/// The names of the module's exported functions, memories and globals.
+fn exports(wasm: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let Ok(wasmparser::Payload::ExportSection(reader)) = payload {
+            names.extend(
+                reader
+                    .into_iter()
+                    .filter_map(|e| e.ok())
+                    .filter(|e| {
+                        matches!(
+                            e.kind,
+                            wasmparser::ExternalKind::Func
+                                | wasmparser::ExternalKind::Memory
+                                | wasmparser::ExternalKind::Global
+                        )
+                    })
+                    .map(|e| e.name.to_owned()),
+            );
+        }
+    }
+    names
+}
+
+fn zero(ty: &ValType) -> Val {
+    match ty {
+        ValType::I32 => Val::I32(0),
+        ValType::I64 => Val::I64(0),
+        ValType::F32 => Val::F32(0),
+        ValType::F64 => Val::F64(0),
+        ValType::V128 => Val::V128(0),
+        ValType::FuncRef => Val::FuncRef(None),
+        ValType::ExternRef => Val::ExternRef(None),
+    }
+}
+
+/// A value as text; a function reference only as null or not, since the
+/// two modes' modules place functions at different addresses.
+fn format_val(v: &Val) -> String {
+    match v {
+        Val::FuncRef(f) => format!("funcref({})", if f.is_some() { "func" } else { "null" }),
+        other => format!("{other:?}"),
+    }
+}
+
+/// FNV-1a, continued from `h`.
+fn fnv(h: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
+}
+
+fn state_checksum(store: &Store, instance: Instance, names: &[String]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325;
+    for name in names {
+        match store.export(instance, name) {
+            Some(Extern::Memory(m)) => h = fnv(h, store.memory_data(m)),
+            Some(Extern::Global(g)) => h = fnv(h, format_val(&store.global_get(g)).as_bytes()),
+            _ => {}
+        }
+    }
+    h
+}
+
+/// How a handler treats out-of-fuel stops: `None` declines, `Some(step)`
+/// adds `step` each time.
+type Refuel = Option<u64>;
+
+/// Calls export `name` on a fresh instance of `module` with `budget` fuel;
+/// `None` if instantiation does not complete.
+fn observe(
+    module: &Module,
+    names: &[String],
+    name: &str,
+    budget: u64,
+    refuel: Refuel,
+) -> Option<Observation> {
+    let mut store = Store::new();
+    store.set_fuel(INSTANTIATION_BUDGET);
+    let instance = store.instantiate(module, &[]).ok()?;
+    let Some(Extern::Func(func)) = store.export(instance, name) else {
+        return None;
+    };
+    let args: Vec<Val> = store.func_type(func).params.iter().map(zero).collect();
+    let calls = Rc::new(RefCell::new(Vec::new()));
+    let log = Rc::clone(&calls);
+    store.set_out_of_fuel_handler(move |required, remaining| {
+        log.borrow_mut().push((required, remaining));
+        refuel
+    });
+    store.set_fuel(budget);
+    let before = store.fuel_consumed();
+    let outcome = match store.call(func, &args) {
+        Ok(values) => Ok(values.iter().map(format_val).collect()),
+        Err(CallError::Trap(trap)) => Err((trap.code, trap.function)),
+        Err(other) => Err((TrapCode::Unreachable, format!("call error: {other}"))),
+    };
+    let handler_calls = calls.borrow().clone();
+    Some(Observation {
+        outcome,
+        consumed: store.fuel_consumed() - before,
+        remaining: store.fuel_remaining(),
+        handler_calls,
+        state: state_checksum(&store, instance, names),
+    })
+}
+
+/// Whether the call exhausted the native stack. Where that happens depends
+/// on the size of each function's frame, which differs between the modes'
+/// code (as between targets), so such runs are counted but not compared.
+fn overflowed(o: &Option<Observation>) -> bool {
+    matches!(
+        o,
+        Some(Observation {
+            outcome: Err((TrapCode::StackOverflow, _)),
+            ..
+        })
+    )
+}
+
+/// Whether `exact` agrees with `per_op`: equal, or both stopped by the same
+/// trap (not out of fuel) with `exact` having consumed at least as much.
+fn agrees(exact: &Observation, per_op: &Observation) -> bool {
+    match (&exact.outcome, &per_op.outcome) {
+        (Err((code, function)), Err((reference, ref_function)))
+            if *code != TrapCode::OutOfFuel && code == reference && function == ref_function =>
+        {
+            exact.consumed >= per_op.consumed
+                && exact.consumed + exact.remaining == per_op.consumed + per_op.remaining
+                && exact.handler_calls == per_op.handler_calls
+                && exact.state == per_op.state
+        }
+        _ => exact == per_op,
+    }
+}
+
+fn budgets(reference: &Observation) -> Vec<u64> {
+    let mut budgets = match reference.outcome {
+        Ok(_) => {
+            let c = reference.consumed;
+            vec![0, 1, c / 3, c / 2, c.saturating_sub(1), c, c + 1]
+        }
+        Err(_) => vec![0, 1, 10, 100, 1000, 20_000],
+    };
+    budgets.sort_unstable();
+    budgets.dedup();
+    budgets
+}
+
+#[test]
+fn exact_stops_where_per_op_stops_on_generated_modules() {
+    let seeds = std::env::var("FUELC_FUEL_RANDOM_SEEDS")
+        .ok()
+        .map_or(DEFAULT_SEEDS, |s| {
+            s.parse().expect("FUELC_FUEL_RANDOM_SEEDS is a number")
+        });
+    let (mut modules, mut calls, mut runs, mut completing) = (0, 0, 0, 0);
+    let mut stack_limited = 0;
+    let mut failures = Vec::new();
+    for seed in 0..seeds {
+        let Some(wasm) = generate(seed) else {
+            continue;
+        };
+        modules += 1;
+        let names = exports(&wasm);
+        let exact = compile(seed, &wasm, FuelMode::Exact);
+        let per_op = compile(seed, &wasm, FuelMode::PerOp);
+        for name in &names {
+            let Some(reference) = observe(&per_op, &names, name, REFERENCE_BUDGET, None) else {
+                continue;
+            };
+            calls += 1;
+            completing += usize::from(reference.outcome.is_ok());
+            let mut cases: Vec<(u64, Refuel)> =
+                budgets(&reference).into_iter().map(|b| (b, None)).collect();
+            if reference.outcome.is_ok() {
+                cases.push((0, Some(if reference.consumed > 2000 { 97 } else { 3 })));
+            }
+            for (budget, refuel) in cases {
+                let expected = observe(&per_op, &names, name, budget, refuel);
+                let actual = observe(&exact, &names, name, budget, refuel);
+                if overflowed(&actual) || overflowed(&expected) {
+                    stack_limited += 1;
+                    continue;
+                }
+                runs += 1;
+                let same = match (&actual, &expected) {
+                    (Some(a), Some(e)) => agrees(a, e),
+                    (a, e) => a.is_none() && e.is_none(),
+                };
+                if !same {
+                    failures.push(format!(
+                        "seed {seed} export {name:?} budget {budget} refuel {refuel:?}:\n  \
+                         exact  {actual:?}\n  per-op {expected:?}"
+                    ));
+                }
+            }
+        }
+    }
+    println!(
+        "fuel random: {modules} modules, {calls} calls ({completing} complete), \
+         {runs} runs compared ({stack_limited} more ran out of stack), {} differ",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{}",
+        failures
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        modules * 2 >= seeds as usize,
+        "only {modules} of {seeds} seeds made a module"
+    );
+    assert!(
+        completing >= calls / 4,
+        "only {completing} of {calls} calls complete"
+    );
+}

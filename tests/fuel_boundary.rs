@@ -23,8 +23,9 @@ use std::rc::Rc;
 use fuelc::fuel::{CostModel, Metering};
 use fuelc::CompileOptions;
 use fuelc_runtime::abi::{FuelMode, TrapCode};
-use fuelc_runtime::{CallError, Extern, Module, Store, Val};
+use fuelc_runtime::{CallError, Extern, Module, Store};
 use programs::{load_programs, typed_args, Invocation, Program};
+use support::{fnv, format_val, Observation, FNV_START};
 
 /// The export under which the test reaches a program's memory 0.
 const MEMORY_EXPORT: &str = "fuel_boundary_memory";
@@ -55,16 +56,6 @@ enum Refuel {
     Never,
     /// Add this much each time.
     Step(u64),
-}
-
-/// Everything observable about one run.
-#[derive(Debug, PartialEq, Eq)]
-struct Observation {
-    outcome: Result<Vec<String>, (TrapCode, String)>,
-    consumed: u64,
-    remaining: u64,
-    handler_calls: Vec<(u64, u64)>,
-    memory_checksum: Option<u64>,
 }
 
 fn cost_models() -> [(&'static str, CostModel); 3] {
@@ -105,21 +96,6 @@ fn compile(program: &Program, wasm: &[u8], mode: FuelMode, costs: &CostModel) ->
         .unwrap_or_else(|e| panic!("{} ({mode:?}): {e}", program.name))
 }
 
-/// FNV-1a over the bytes.
-fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-    })
-}
-
-fn format_val(v: &Val) -> String {
-    match v {
-        Val::F32(bits) => format!("f32:{bits:#x}"),
-        Val::F64(bits) => format!("f64:{bits:#x}"),
-        other => format!("{other:?}"),
-    }
-}
-
 /// Runs `invocation` on a fresh instance of `module` with `budget` fuel.
 fn observe(module: &Module, invocation: &Invocation, budget: u64, refuel: Refuel) -> Observation {
     let mut store = Store::new();
@@ -145,8 +121,8 @@ fn observe(module: &Module, invocation: &Invocation, budget: u64, refuel: Refuel
         Err(CallError::Trap(trap)) => Err((trap.code, trap.function)),
         Err(other) => panic!("{invocation}: {other}"),
     };
-    let memory_checksum = match store.export(instance, MEMORY_EXPORT) {
-        Some(Extern::Memory(m)) => Some(checksum(store.memory_data(m))),
+    let state = match store.export(instance, MEMORY_EXPORT) {
+        Some(Extern::Memory(m)) => Some(fnv(FNV_START, store.memory_data(m))),
         _ => None,
     };
     let handler_calls = calls.borrow().clone();
@@ -155,7 +131,7 @@ fn observe(module: &Module, invocation: &Invocation, budget: u64, refuel: Refuel
         consumed: store.fuel_consumed() - before,
         remaining: store.fuel_remaining(),
         handler_calls,
-        memory_checksum,
+        state,
     }
 }
 

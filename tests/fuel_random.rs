@@ -26,6 +26,7 @@ use fuelc::fuel::{CostModel, Metering};
 use fuelc::CompileOptions;
 use fuelc_runtime::abi::{FuelMode, TrapCode};
 use fuelc_runtime::{CallError, Extern, Instance, Module, Store, Val, ValType};
+use support::{fnv, format_val, Observation, FNV_START};
 
 /// Seeds run by default: enough to cover every kind of operator many times
 /// while keeping the test to seconds natively and minutes under qemu.
@@ -39,17 +40,6 @@ const INSTANTIATION_BUDGET: u64 = 1_000_000;
 
 /// Bytes of entropy wasm-smith builds one module from.
 const ENTROPY: usize = 8 << 10;
-
-/// Everything observable about one call.
-#[derive(Debug, PartialEq, Eq)]
-struct Observation {
-    outcome: Result<Vec<String>, (TrapCode, String)>,
-    consumed: u64,
-    remaining: u64,
-    handler_calls: Vec<(u64, u64)>,
-    /// A checksum of every exported memory and global, in export order.
-    state: u64,
-}
 
 /// The module for `seed`: Wasm 2.0 features only, no imports, everything
 /// exported.
@@ -152,24 +142,8 @@ fn zero(ty: &ValType) -> Val {
     }
 }
 
-/// A value as text; a function reference only as null or not, since the
-/// two modes' modules place functions at different addresses.
-fn format_val(v: &Val) -> String {
-    match v {
-        Val::FuncRef(f) => format!("funcref({})", if f.is_some() { "func" } else { "null" }),
-        other => format!("{other:?}"),
-    }
-}
-
-/// FNV-1a, continued from `h`.
-fn fnv(h: u64, bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
-}
-
 fn state_checksum(store: &Store, instance: Instance, names: &[String]) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325;
+    let mut h = FNV_START;
     for name in names {
         match store.export(instance, name) {
             Some(Extern::Memory(m)) => h = fnv(h, store.memory_data(m)),
@@ -219,7 +193,7 @@ fn observe(
         consumed: store.fuel_consumed() - before,
         remaining: store.fuel_remaining(),
         handler_calls,
-        state: state_checksum(&store, instance, names),
+        state: Some(state_checksum(&store, instance, names)),
     })
 }
 

@@ -195,6 +195,17 @@ impl FuncTranslator<'_, '_> {
         self.builder.ins().set_pinned_reg(back);
     }
 
+    /// Whether every charge the plan holds for this mode has been emitted.
+    pub(super) fn all_charges_emitted(&self) -> bool {
+        let exact = self.env.metering.map(|m| m.mode) == Some(abi::FuelMode::Exact);
+        let planned = if exact {
+            self.fuel.blocks.len()
+        } else {
+            self.fuel.op_charges.len()
+        };
+        self.next_charge == planned
+    }
+
     /// Emits the charges planned before the current operator, if any. In
     /// exact mode a block charge with a fallback opens the fallback; the
     /// caller then keeps a copy of the operator reader for

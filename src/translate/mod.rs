@@ -208,6 +208,7 @@ pub fn translate_function(
         op_index += 1;
     }
     debug_assert!(t.fallback.is_none(), "every fallback rejoined");
+    debug_assert!(t.all_charges_emitted(), "every planned charge was emitted");
     reader.finish()?;
     t.builder.finalize(env.frontend_config);
     Ok(func)

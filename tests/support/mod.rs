@@ -40,3 +40,41 @@ pub fn bounds_checks_for_many_instances() -> fuelc_runtime::abi::BoundsChecks {
         fuelc_runtime::abi::BoundsChecks::Guard
     }
 }
+
+/// Everything observable about one metered call, compared between the
+/// metering modes by the fuel tests.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Observation {
+    /// The results as text ([`format_val`]), or the trap and the function
+    /// it names.
+    pub outcome: Result<Vec<String>, (fuelc_runtime::TrapCode, String)>,
+    pub consumed: u64,
+    pub remaining: u64,
+    /// The out-of-fuel handler's `(required, remaining)` calls, in order.
+    pub handler_calls: Vec<(u64, u64)>,
+    /// A checksum ([`fnv`]) of the state the test watches (memories,
+    /// globals), if any.
+    pub state: Option<u64>,
+}
+
+/// A value as text: floats as their bits, a function reference only as
+/// null or not, since two modules place functions at different addresses.
+pub fn format_val(v: &fuelc_runtime::Val) -> String {
+    use fuelc_runtime::Val;
+    match v {
+        Val::F32(bits) => format!("f32:{bits:#x}"),
+        Val::F64(bits) => format!("f64:{bits:#x}"),
+        Val::FuncRef(f) => format!("funcref:{}", if f.is_some() { "func" } else { "null" }),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Where an FNV-1a checksum starts.
+pub const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a over `bytes`, continued from `h`.
+pub fn fnv(h: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
+}

@@ -85,6 +85,18 @@ fn store_store_fuel(builder: &mut FunctionBuilder<'_>, vmctx: Value) {
         .store(value_flags(), fuel, store, store_offsets::FUEL as i32);
 }
 
+/// Loads the address of runtime builtin `builtin` from the builtin table
+/// of `vmctx` (an instance context or a host-call context).
+fn load_builtin(builder: &mut FunctionBuilder<'_>, vmctx: Value, builtin: Builtin) -> Value {
+    let flags = MemFlagsData::trusted().with_readonly();
+    let builtins = builder
+        .ins()
+        .load(types::I64, flags, vmctx, VmctxLayout::BUILTINS as i32);
+    builder
+        .ins()
+        .load(types::I64, flags, builtins, builtin.offset() as i32)
+}
+
 /// Starts the body with its entry block and returns the parameters.
 fn enter(builder: &mut FunctionBuilder<'_>) -> Vec<Value> {
     let block = builder.create_block();
@@ -157,18 +169,7 @@ pub fn host_trampoline(env: &ModuleEnv<'_>, ty: &FuncType, index: u32) -> Functi
     ));
     let values = builder.ins().stack_addr(types::I64, slot, 0);
     store_values(&mut builder, &params[1..], values);
-    let builtins = builder.ins().load(
-        types::I64,
-        MemFlagsData::trusted().with_readonly(),
-        host_ctx,
-        VmctxLayout::BUILTINS as i32,
-    );
-    let host_call = builder.ins().load(
-        types::I64,
-        MemFlagsData::trusted().with_readonly(),
-        builtins,
-        Builtin::host_call.offset() as i32,
-    );
+    let host_call = load_builtin(&mut builder, host_ctx, Builtin::host_call);
     let mut call_sig = Signature::new(env.call_conv);
     call_sig.params.extend([AbiParam::new(types::I64); 2]);
     let call_sig = builder.import_signature(call_sig);
@@ -207,18 +208,7 @@ pub fn out_of_fuel_stub(env: &ModuleEnv<'_>) -> Function {
     let caller = builder.ins().bxor(params[1], fuel);
     let caller = builder.ins().ireduce(types::I32, caller);
     let required = builder.ins().isub(fuel, params[2]);
-    let builtins = builder.ins().load(
-        types::I64,
-        MemFlagsData::trusted().with_readonly(),
-        vmctx,
-        VmctxLayout::BUILTINS as i32,
-    );
-    let out_of_fuel = builder.ins().load(
-        types::I64,
-        MemFlagsData::trusted().with_readonly(),
-        builtins,
-        Builtin::out_of_fuel.offset() as i32,
-    );
+    let out_of_fuel = load_builtin(&mut builder, vmctx, Builtin::out_of_fuel);
     let call_sig = builder.import_signature(env.builtin_signature(Builtin::out_of_fuel));
     store_store_fuel(&mut builder, vmctx);
     builder

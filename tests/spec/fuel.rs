@@ -1,10 +1,8 @@
 //! The comparison of the two metering modes: every action of the suite that
 //! completes must consume exactly as much fuel with its modules compiled in
 //! `exact` mode as in `per-op` mode, the reference (`docs/fuel.md`, point
-//! 3). An action that traps in either mode is not compared: after a trap
-//! the modes may differ by design (point 6).
-
-use std::collections::HashMap;
+//! 4). An action that traps in either mode is not compared: after a trap
+//! the modes may differ by design (point 7).
 
 use crate::runner::FileReport;
 
@@ -39,11 +37,7 @@ pub fn compare(exact: &[FileReport], per_op: &[FileReport]) -> Comparison {
             exact.name, per_op.name,
             "the reports of both modes list the same files in the same order"
         );
-        let reference: HashMap<(usize, usize), u64> = per_op
-            .consumed
-            .iter()
-            .map(|c| ((c.line, c.col), c.fuel))
-            .collect();
+        let reference = per_op.costs();
         let mut differences = Vec::new();
         for c in &exact.consumed {
             let Some(&expected) = reference.get(&(c.line, c.col)) else {

@@ -181,24 +181,18 @@ fn main() -> ExitCode {
                 run_in_thread(path, &MODES[mode], None)
             });
             let mut reports = by_mode(jobs.iter().map(|&(_, mode)| mode).zip(reports));
-            let costs: HashMap<&str, runner::Costs> = reports[metered_mode(FuelMode::PerOp)]
+            let costs: HashMap<String, runner::Costs> = reports[metered_mode(FuelMode::PerOp)]
                 .iter()
-                .map(|report| (report.name.as_str(), costs_of(report)))
+                .map(|report| (report.name.clone(), report.costs()))
                 .collect();
-            let mut boundary = Vec::new();
             for (mode, spec) in MODES.iter().enumerate().filter(|(_, m)| m.boundary) {
                 let jobs: Vec<(&Path, Option<&runner::Costs>)> = files
                     .iter()
-                    .map(|f| (f.as_path(), costs.get(file_name(f).as_str())))
+                    .map(|f| (f.as_path(), costs.get(&file_name(f))))
                     .collect();
-                let runs = run_parallel(&jobs, |&(path, costs)| run_in_thread(path, spec, costs));
-                boundary.extend(runs.into_iter().map(|report| (mode, report)));
-            }
-            for (mode, report) in boundary {
-                reports[mode].push(report);
-            }
-            for reports in &mut reports {
-                reports.sort_by(|a, b| a.name.cmp(&b.name));
+                reports[mode] =
+                    run_parallel(&jobs, |&(path, costs)| run_in_thread(path, spec, costs));
+                reports[mode].sort_by(|a, b| a.name.cmp(&b.name));
             }
             reports
         }
@@ -233,7 +227,7 @@ fn run_child(path: &Path) -> ExitCode {
     for mode in &MODES {
         let report = run_in_thread(path, mode, costs.as_ref().filter(|_| mode.boundary));
         if mode.compilation.fuel == Some(FuelMode::PerOp) && !mode.boundary {
-            costs = Some(costs_of(&report));
+            costs = Some(report.costs());
         }
         if let Err(e) = isolate::write_report(&mut stdout, mode, &report) {
             eprintln!("spec: cannot write the report to stdout: {e}");
@@ -263,15 +257,6 @@ fn metered_mode(fuel: FuelMode) -> usize {
         .iter()
         .position(|mode| mode.compilation.fuel == Some(fuel) && !mode.boundary)
         .expect("MODES has both metering modes")
-}
-
-/// What each action that completed in `report`'s run consumed.
-fn costs_of(report: &FileReport) -> runner::Costs {
-    report
-        .consumed
-        .iter()
-        .map(|c| ((c.line, c.col), c.fuel))
-        .collect()
 }
 
 /// The `.wast` files directly in `dir` whose name contains `filter`.
@@ -339,7 +324,8 @@ fn run_parallel<J: Sync, R: Send>(jobs: &[J], run: impl Fn(&J) -> R + Sync) -> V
 }
 
 /// Runs one file in `mode` in a thread of its own with a [`FILE_STACK`]
-/// stack; a panic becomes a failure of that file.
+/// stack, with the boundary budgets `costs` in a boundary mode; a panic
+/// becomes a failure of that file.
 fn run_in_thread(path: &Path, mode: &'static Mode, costs: Option<&runner::Costs>) -> FileReport {
     let name = file_name(path);
     let thread = thread::Builder::new()

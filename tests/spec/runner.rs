@@ -91,6 +91,15 @@ pub struct Consumption {
 }
 
 impl FileReport {
+    /// What each action that completed consumed, by the (line, column) of
+    /// its directive.
+    pub fn costs(&self) -> Costs {
+        self.consumed
+            .iter()
+            .map(|c| ((c.line, c.col), c.fuel))
+            .collect()
+    }
+
     /// A report with a single failure that is not tied to a directive, such
     /// as a parse error or a panic.
     pub fn broken(name: &str, message: String) -> FileReport {

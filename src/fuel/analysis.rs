@@ -12,6 +12,20 @@
 //! a forward `br_if` that is taken refunds the cost of the operators it
 //! skips, so the fuel consumed stays exactly the cost of what ran.
 //!
+//! In exact mode an `if` whose arms are straight-line (no control, calls or
+//! dynamic costs in them, except that one arm may end with a `br`,
+//! `return` or `unreachable`) does not end the block either. When both
+//! arms fall through, the block is charged for the dearest arm, and the
+//! cheaper arm refunds the difference when it starts (an addition, no
+//! check). An arm that leaves is an exit like a forward `br_if`. So a loop
+//! body with such branches pays one check per iteration.
+//!
+//! A block's charge is the cost of its dearest path: the path that falls
+//! through to its end, or one through an exit. Each exit refunds what its
+//! path costs less; when an exit's path is the dearest, the fall-through
+//! path gets its surplus back on the other arm of the last `if` that
+//! leaves (exits after that `if` cost no more than the fall-through path).
+//!
 //! When the fuel is short of a block's cost, the block runs its exact
 //! fallback instead: a copy metered per operator (see [`Charge::fallback`]),
 //! so that it stops exactly where per-op mode stops. The plan therefore also
@@ -23,7 +37,7 @@
 //! stay in step with `translate::control` on that point and nothing else.
 
 use fuelc_runtime::abi::FuelMode;
-use wasmparser::{FunctionBody, Operator};
+use wasmparser::{FunctionBody, Operator, OperatorsReader};
 
 use super::cost::{operator_name, OperatorCost};
 use super::Metering;
@@ -48,7 +62,10 @@ pub struct FuelPlan {
     /// Indices of the bulk and grow operators whose dynamic cost is in
     /// their own charge already (their constant operand was folded), sorted.
     pub prepaid: Vec<usize>,
-    /// Refunds on the taken edge of forward `br_if`s, in operator order.
+    /// Refunds in operator order: on the taken edge of a forward `br_if`
+    /// (keyed by the `br_if`), and on the cheaper arm of an `if` merged into
+    /// its metered block (keyed by the `if` for the then arm, by the `else`
+    /// for the else arm, by the `end` for the missing else arm).
     pub refunds: Vec<Charge>,
 }
 
@@ -61,8 +78,9 @@ pub struct Charge {
     /// Fuel to charge; never zero.
     pub cost: u64,
     /// For a metered block whose single charge could stop elsewhere than
-    /// per-op charges would (it covers two or more charged operators, or a
-    /// forward exit that skips some): how its exact fallback runs. `None`
+    /// per-op charges would (it covers two or more charged operators, a
+    /// forward exit that skips some, or a merged `if`): how its exact
+    /// fallback runs. `None`
     /// for per-operator charges and blocks whose charge is the one charge
     /// per-op mode would make.
     pub fallback: Option<Fallback>,
@@ -107,9 +125,13 @@ struct OpenBlock {
     /// The start of the run of unobservable operators that ends with
     /// `last`, if `last` is one.
     run: Option<usize>,
+    /// The cost of the path through it that falls through to its end (the
+    /// dearer arm of each merged `if`); exits may cost more.
     cost: u64,
     /// How many of its operators (and the entry) have a cost of their own.
     charged: u32,
+    /// Whether it holds an `if` with straight-line arms (`merge_if`).
+    has_arms: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -122,6 +144,9 @@ enum Kind {
 
 struct Frame {
     kind: Kind,
+    /// An `if` whose straight-line arms are part of the enclosing metered
+    /// block (see [`Planner::merge_if`]).
+    merged: bool,
     /// Whether control can arrive after the construct's `end` (a branch
     /// targets it, or an arm falls through).
     next_reachable: bool,
@@ -136,9 +161,13 @@ struct Planner {
     unreachable_depth: u32,
     /// The open metered block.
     open: Option<OpenBlock>,
-    /// Forward `br_if`s in the open block, with its cost up to and
-    /// including each of them.
+    /// The exits of the open block: forward `br_if`s and arms that leave,
+    /// each with the cost of its path (the refund's key, and the cost of
+    /// the operators before it and of the exit itself).
     exits: Vec<Charge>,
+    /// In the open block, the last `if` with an arm that leaves: its `end`
+    /// and the key of the refund on its other arm.
+    surplus: Option<(usize, usize)>,
     blocks: Vec<Charge>,
     op_charges: Vec<Charge>,
     refunds: Vec<Charge>,
@@ -150,15 +179,34 @@ impl Planner {
             return;
         };
         let mut refunded = false;
+        let through = block.cost;
+        let charge = self.exits.iter().map(|e| e.cost).fold(through, u64::max);
+        let surplus = self.surplus.take();
         for exit in self.exits.drain(..) {
-            let skipped = block.cost - exit.cost;
+            // What the path has paid when it leaves: the fall-through path
+            // gets its surplus back at the last `if` with a leaving arm.
+            let paid = match surplus {
+                Some((end, _)) if exit.op_index <= end => charge,
+                _ => through,
+            };
+            debug_assert!(paid >= exit.cost, "no path costs more than the charge");
+            let skipped = paid - exit.cost;
             if skipped > 0 {
                 refunded = true;
                 self.refunds.push(Charge::new(exit.op_index, skipped));
             }
         }
+        if let Some((_, key)) = surplus {
+            if charge > through {
+                self.refunds.push(Charge::new(key, charge - through));
+            }
+        }
+        let block = OpenBlock {
+            cost: charge,
+            ..block
+        };
         if block.cost > 0 && self.mode == FuelMode::Exact {
-            let exact_alone = block.charged < 2 && !refunded;
+            let exact_alone = block.charged < 2 && !refunded && !block.has_arms;
             self.blocks.push(Charge {
                 op_index: block.first,
                 cost: block.cost,
@@ -179,6 +227,7 @@ impl Planner {
             run: None,
             cost: 0,
             charged: 0,
+            has_arms: false,
         });
     }
 
@@ -198,9 +247,27 @@ impl Planner {
             None
         };
         if cost > 0 {
-            open.cost = open.cost.saturating_add(cost);
+            // An arm's cost is in the block's already (`merge_if`).
+            let in_arm = self.frames.last().is_some_and(|f| f.merged);
+            if !in_arm {
+                open.cost = open.cost.saturating_add(cost);
+            }
             open.charged += 1;
             self.op_charges.push(Charge::new(op_index, cost));
+        }
+    }
+
+    /// Opens the frame of the construct that operator `op_index` starts;
+    /// the body of a loop and the arms of an `if` start metered blocks.
+    fn open_frame(&mut self, kind: Kind, op_index: usize) {
+        self.frames.push(Frame {
+            kind,
+            merged: false,
+            next_reachable: false,
+            targeted: false,
+        });
+        if kind != Kind::Block {
+            self.start(op_index + 1);
         }
     }
 
@@ -234,10 +301,70 @@ impl Planner {
         }
     }
 
+    /// Makes the `if` just added, whose arms are `arms`, part of the open
+    /// metered block: when both arms fall through, the block pays for the
+    /// dearest and the cheaper one refunds the difference; an arm that
+    /// leaves is an exit of the block.
+    fn merge_if(&mut self, arms: &StraightArms) {
+        let open = self.open.as_mut().expect("the if is in a metered block");
+        open.has_arms = true;
+        let (then_arm, else_arm) = (arms.then_arm, arms.else_arm);
+        match (then_arm.leaves, else_arm.leaves) {
+            (false, false) => {
+                let dearest = then_arm.cost.max(else_arm.cost);
+                for arm in [then_arm, else_arm] {
+                    if arm.cost < dearest {
+                        self.refunds.push(Charge::new(arm.key, dearest - arm.cost));
+                    }
+                }
+                open.cost = open.cost.saturating_add(dearest);
+            }
+            (leaving, _) => {
+                let (exit, through) = if leaving {
+                    (then_arm, else_arm)
+                } else {
+                    (else_arm, then_arm)
+                };
+                self.exits
+                    .push(Charge::new(exit.key, open.cost.saturating_add(exit.cost)));
+                self.surplus = Some((arms.end, through.key));
+                open.cost = open.cost.saturating_add(through.cost);
+            }
+        }
+        self.frames.push(Frame {
+            kind: Kind::If { else_seen: false },
+            merged: true,
+            next_reachable: true,
+            targeted: false,
+        });
+    }
+
+    /// After a `br`, `return` or `unreachable`: the rest of the arm of a
+    /// merged `if` is unreachable (its other arm or its `end` is not),
+    /// anywhere else the metered block ends.
+    fn leave(&mut self) {
+        if self.frames.last().is_some_and(|f| f.merged) {
+            self.reachable = false;
+        } else {
+            self.stop();
+        }
+    }
+
     /// Handles `else` and `end` at the current nesting level.
     fn end_or_else(&mut self, op_index: usize, is_else: bool) {
         let reachable = self.reachable;
         let frame = self.frames.last_mut().expect("validated nesting");
+        if frame.merged {
+            // The arms stay in the metered block; the else arm, and the
+            // `end` (one arm at least falls through), are reachable.
+            if is_else {
+                frame.kind = Kind::If { else_seen: true };
+            } else {
+                self.frames.pop();
+            }
+            self.reachable = true;
+            return;
+        }
         if reachable {
             frame.next_reachable = true;
         }
@@ -265,6 +392,112 @@ impl Planner {
             self.start(op_index + 1);
         }
     }
+}
+
+/// One arm of an `if` whose arms are straight-line.
+#[derive(Clone, Copy)]
+struct Arm {
+    /// What per-op mode charges on it: its operators, and the `else` (then
+    /// arm) or the `end` (else arm, or then arm of an `if` without else)
+    /// when the arm falls through to them.
+    cost: u64,
+    /// Whether it ends with a `br` out of the `if`, `return` or
+    /// `unreachable`.
+    leaves: bool,
+    /// The operator that keys a refund on it: the `if` for the then arm,
+    /// the `else` for the else arm, or the `end` when there is no else.
+    key: usize,
+}
+
+/// The arms of an `if` found straight-line by [`straight_arms`].
+struct StraightArms {
+    then_arm: Arm,
+    else_arm: Arm,
+    /// Index of the `if`'s `end`.
+    end: usize,
+}
+
+/// Scans the arms of the `if` at `if_index` from `reader` (positioned
+/// right after it); `None` unless both arms are straight-line: no control
+/// operator, call, dynamic cost or forbidden operator, except that an arm
+/// may end with a `br`, `return` or `unreachable`, and one of them at most
+/// leaves the `if` that way (a `br` to the `if` itself does not).
+fn straight_arms(
+    mut reader: OperatorsReader<'_>,
+    if_index: usize,
+    costs: &super::CostModel,
+) -> Option<StraightArms> {
+    let mut arm = Arm {
+        cost: 0,
+        leaves: false,
+        key: if_index,
+    };
+    // Whether the arm has ended with a branch (or trap) before its `else`
+    // or `end`, which are then not reached (nor charged) through it.
+    let mut ended = false;
+    let mut then_arm = None;
+    for index in if_index + 1.. {
+        let op = reader.read().ok()?;
+        let OperatorCost::Fuel(cost) = costs.operator(&op) else {
+            return None;
+        };
+        let closes_arm = matches!(op, Operator::Else | Operator::End);
+        if ended && !closes_arm {
+            return None;
+        }
+        if !ended {
+            arm.cost = arm.cost.saturating_add(u64::from(cost));
+        }
+        match op {
+            Operator::Else => {
+                then_arm = Some(arm);
+                arm = Arm {
+                    cost: 0,
+                    leaves: false,
+                    key: index,
+                };
+                ended = false;
+            }
+            Operator::End => {
+                let (then_arm, else_arm) = match then_arm {
+                    Some(then_arm) => (then_arm, arm),
+                    None => {
+                        let empty = Arm {
+                            cost: 0,
+                            leaves: false,
+                            key: index,
+                        };
+                        (arm, empty)
+                    }
+                };
+                if then_arm.leaves && else_arm.leaves {
+                    return None;
+                }
+                return Some(StraightArms {
+                    then_arm,
+                    else_arm,
+                    end: index,
+                });
+            }
+            // A `br` to the `if` itself goes on after its `end`, as falling
+            // through does.
+            Operator::Br { relative_depth: 0 } => ended = true,
+            Operator::Br { .. } | Operator::Return | Operator::Unreachable => {
+                ended = true;
+                arm.leaves = true;
+            }
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::BrIf { .. }
+            | Operator::BrTable { .. }
+            | Operator::Call { .. }
+            | Operator::CallIndirect { .. } => return None,
+            _ if unit_price(&op, costs).is_some() => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Whether running `op` or not cannot be told apart once a call stops
@@ -444,6 +677,7 @@ pub fn plan_function(
         mode: metering.mode,
         frames: vec![Frame {
             kind: Kind::Function,
+            merged: false,
             next_reachable: false,
             targeted: false,
         }],
@@ -451,6 +685,7 @@ pub fn plan_function(
         unreachable_depth: 0,
         open: None,
         exits: Vec::new(),
+        surplus: None,
         blocks: Vec::new(),
         op_charges: Vec::new(),
         refunds: Vec::new(),
@@ -517,26 +752,25 @@ pub fn plan_function(
             }
         }
         match op {
+            Operator::If { .. } if p.mode == FuelMode::Exact => {
+                match straight_arms(reader.clone(), i, costs) {
+                    Some(arms) => p.merge_if(&arms),
+                    None => p.open_frame(Kind::If { else_seen: false }, i),
+                }
+            }
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
                 let kind = match op {
                     Operator::Block { .. } => Kind::Block,
                     Operator::Loop { .. } => Kind::Loop,
                     _ => Kind::If { else_seen: false },
                 };
-                p.frames.push(Frame {
-                    kind,
-                    next_reachable: false,
-                    targeted: false,
-                });
-                if kind != Kind::Block {
-                    p.start(i + 1);
-                }
+                p.open_frame(kind, i);
             }
             Operator::Else => p.end_or_else(i, true),
             Operator::End => p.end_or_else(i, false),
             Operator::Br { relative_depth } => {
                 p.branch_to(relative_depth);
-                p.stop();
+                p.leave();
             }
             Operator::BrIf { relative_depth } => p.br_if(i, relative_depth),
             Operator::BrTable { targets } => {
@@ -546,11 +780,14 @@ pub fn plan_function(
                 p.branch_to(targets.default());
                 p.stop();
             }
-            Operator::Return | Operator::Unreachable => p.stop(),
+            Operator::Return | Operator::Unreachable => p.leave(),
             _ => {}
         }
     }
     p.close();
+    // Arm refunds are planned when their `if` is, exit refunds when their
+    // block closes.
+    p.refunds.sort_by_key(|r| r.op_index);
     Ok(FuelPlan {
         blocks: p.blocks,
         op_charges: p.op_charges,

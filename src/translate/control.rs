@@ -160,13 +160,12 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(super) fn translate_if(&mut self, bt: BlockType) -> Result<(), CompileError> {
-        debug_assert!(
-            !self.in_fallback(),
-            "only a block's last operator transfers control"
-        );
         if self.skip_construct() {
             return Ok(());
         }
+        // Inside a fallback, only an `if` whose arms are in the metered
+        // block occurs; its frame is the fallback's own.
+        self.fallback_opens_if();
         let cond = self.pop();
         let (params, results) = self.block_type(bt);
         let then_block = self.builder.create_block();
@@ -177,6 +176,7 @@ impl FuncTranslator<'_, '_> {
         self.builder.seal_block(then_block);
         self.builder.seal_block(else_block);
         self.builder.switch_to_block(then_block);
+        self.emit_planned_refund();
         let kind = FrameKind::If {
             else_block,
             else_params: self.peek_n(params.len()).to_vec(),
@@ -187,10 +187,6 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(super) fn translate_else(&mut self) -> Result<(), CompileError> {
-        debug_assert!(
-            !self.in_fallback(),
-            "only a block's last operator transfers control"
-        );
         if self.unreachable_depth > 0 {
             return Ok(());
         }
@@ -216,6 +212,7 @@ impl FuncTranslator<'_, '_> {
         // Frames are only opened in reachable code, so the else arm is
         // reachable through the `if`'s branch.
         self.reachable = true;
+        self.emit_planned_refund();
         Ok(())
     }
 
@@ -224,10 +221,11 @@ impl FuncTranslator<'_, '_> {
             self.unreachable_depth -= 1;
             return Ok(());
         }
-        if self.in_fallback() {
-            // Only the `end` of a construct reached by falling through is in
-            // a metered block before its last operator: the results are on
-            // top of the stack already, and the fast code closes the frame.
+        if self.in_fallback() && !self.fallback_closes_if() {
+            // Besides those of its own `if`s, only the `end` of a construct
+            // reached by falling through is in a metered block before its
+            // last operator: the results are on top of the stack already,
+            // and the fast code closes the frame.
             return Ok(());
         }
         let mut frame = self.frames.pop().expect("validated end");
@@ -244,11 +242,12 @@ impl FuncTranslator<'_, '_> {
             } => {
                 // An `if` without `else` passes its parameters through.
                 self.builder.switch_to_block(*else_block);
+                self.emit_planned_refund();
                 let args = block_args(else_params);
                 self.builder.ins().jump(frame.next, &args);
                 frame.next_reachable = true;
             }
-            FrameKind::Loop { header } => self.builder.seal_block(*header),
+            FrameKind::Loop { header } => self.seal_loop_header(*header),
             _ => {}
         }
         self.stack.truncate(frame.height);
@@ -289,11 +288,8 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(super) fn translate_br(&mut self, depth: u32) -> Result<(), CompileError> {
-        debug_assert!(
-            !self.in_fallback(),
-            "only a block's last operator transfers control"
-        );
-        let (target, arity) = self.branch_target(depth);
+        // In a metered block, only at the end of an arm it holds.
+        let (target, arity) = self.resolved_branch_target(depth);
         let args = block_args(self.peek_n(arity));
         self.builder.ins().jump(target, &args);
         self.reachable = false;
@@ -302,7 +298,7 @@ impl FuncTranslator<'_, '_> {
 
     pub(super) fn translate_br_if(&mut self, depth: u32) -> Result<(), CompileError> {
         let cond = self.pop();
-        let (target, arity) = self.br_if_target(depth);
+        let (target, arity) = self.resolved_branch_target(depth);
         let args = block_args(self.peek_n(arity));
         let fallthrough = self.builder.create_block();
         match self.refund() {
@@ -373,10 +369,6 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(super) fn translate_return(&mut self) -> Result<(), CompileError> {
-        debug_assert!(
-            !self.in_fallback(),
-            "only a block's last operator transfers control"
-        );
         let arity = self.frames[0].num_results;
         let results = self.peek_n(arity).to_vec();
         self.builder.ins().return_(&results);
@@ -385,10 +377,6 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(super) fn translate_unreachable(&mut self) -> Result<(), CompileError> {
-        debug_assert!(
-            !self.in_fallback(),
-            "only a block's last operator transfers control"
-        );
         self.trap(TrapCode::Unreachable);
         self.reachable = false;
         Ok(())

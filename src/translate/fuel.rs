@@ -24,10 +24,15 @@
 //! The fallback is translated when the fast code reaches the block's last
 //! operator, from a copy of the operator reader saved at its first. Inside
 //! a metered block only straight-line operators, `block`, the `end` of a
-//! construct reached only by falling through, and forward `br_if`s occur
-//! (anything else ends the block), so the fallback needs no control frames
-//! of its own: `block` and such an `end` change nothing in it, and each
-//! `br_if` reuses the target the fast code resolved.
+//! construct reached only by falling through, forward `br_if`s and merged
+//! `if`s (whose arms may end with a branch) occur; anything else ends the
+//! block. So the fallback needs control frames of its own only for those
+//! `if`s, which open and close within it; `block` and the other `end`s
+//! change nothing in it (the fast code opens and closes their frames), and
+//! each branch reuses the target the fast code resolved, unless it goes to
+//! one of the fallback's own `if`s. A loop whose `end` is in the block
+//! keeps its header open for the fallback's branches until the fallback is
+//! translated.
 //!
 //! The two copies compute their own operands, and control leaving through a
 //! `br_if` does not pass the join. Operands under a frame that the block
@@ -59,12 +64,15 @@ pub(super) struct Fallback {
     range: crate::fuel::Fallback,
     /// The operand stack at the block's entry.
     stack: Vec<Value>,
-    /// Targets and arities of the block's `br_if`s, in order, as the fast
+    /// Targets and arities of the block's branches, in order, as the fast
     /// code resolved them.
     branches: Vec<(ir::Block, usize)>,
     /// For each `block` the block opens, in order: the variables holding
     /// the operands under its frame.
     frames: Vec<Vec<Variable>>,
+    /// Headers of loops that end inside the block, sealed once the
+    /// fallback (whose arms may branch to them) is translated.
+    headers: Vec<ir::Block>,
 }
 
 /// What the fast code resolved for a fallback, used up in order while the
@@ -72,6 +80,8 @@ pub(super) struct Fallback {
 pub(super) struct Replay {
     branches: std::vec::IntoIter<(ir::Block, usize)>,
     frames: std::vec::IntoIter<Vec<Variable>>,
+    /// How many `if`s the fallback has opened and not yet closed.
+    open_ifs: usize,
 }
 
 impl FuncTranslator<'_, '_> {
@@ -158,9 +168,40 @@ impl FuncTranslator<'_, '_> {
         vars
     }
 
-    /// The refund planned for the current operator (a forward `br_if`) on
-    /// the fast path, if any. Fallbacks charge per operator and refund
-    /// nothing.
+    /// In a fallback, records that an `if` (whose arms are in the metered
+    /// block) opens a frame of the fallback's own.
+    pub(super) fn fallback_opens_if(&mut self) {
+        if let Some(replay) = &mut self.replay {
+            replay.open_ifs += 1;
+        }
+    }
+
+    /// In a fallback, whether the current `end` closes a frame the fallback
+    /// opened (then it is translated as usual); other `end`s change nothing
+    /// in a fallback.
+    pub(super) fn fallback_closes_if(&mut self) -> bool {
+        match &mut self.replay {
+            Some(replay) if replay.open_ifs > 0 => {
+                replay.open_ifs -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Emits the refund planned for the current operator on the fast path,
+    /// if any: on the taken edge of a forward `br_if`, or at the start of
+    /// the cheaper arm of an `if` (see `crate::fuel::FuelPlan::refunds`).
+    /// The caller positions the builder on that edge or arm. Fallbacks
+    /// charge per operator and refund nothing.
+    pub(super) fn emit_planned_refund(&mut self) {
+        if let Some(amount) = self.refund() {
+            self.emit_refund(amount);
+        }
+    }
+
+    /// The refund planned for the current operator on the fast path, if
+    /// any.
     pub(super) fn refund(&self) -> Option<u64> {
         if self.in_fallback() {
             return None;
@@ -172,20 +213,35 @@ impl FuncTranslator<'_, '_> {
             .map(|i| self.fuel.refunds[i].cost)
     }
 
-    /// The target and arity of a `br_if` to `depth` in a metered block with
-    /// a fallback: resolved by the fast code, reused by the fallback.
-    pub(super) fn br_if_target(&mut self, depth: u32) -> (ir::Block, usize) {
+    /// The target and arity of a branch (`br_if`, or `br` ending an arm) to
+    /// `depth` in a metered block with a fallback: resolved by the fast
+    /// code, reused by the fallback, whose frames differ.
+    pub(super) fn resolved_branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
         if let Some(replay) = &mut self.replay {
-            return replay
+            let resolved = replay
                 .branches
                 .next()
-                .expect("the fast code resolved every br_if of the block");
+                .expect("the fast code resolved every branch of the block");
+            // A branch to an `if` the fallback opened (from its arm) goes to
+            // the fallback's own frame.
+            if (depth as usize) >= replay.open_ifs {
+                return resolved;
+            }
         }
         let target = self.branch_target(depth);
         if let Some(fallback) = &mut self.fallback {
             fallback.branches.push(target);
         }
         target
+    }
+
+    /// Seals the header of a loop at its `end`, or, when the `end` is in a
+    /// metered block with a fallback, once the fallback is translated.
+    pub(super) fn seal_loop_header(&mut self, header: ir::Block) {
+        match &mut self.fallback {
+            Some(fallback) => fallback.headers.push(header),
+            None => self.builder.seal_block(header),
+        }
     }
 
     /// Adds `amount` back to the fuel register.
@@ -270,6 +326,7 @@ impl FuncTranslator<'_, '_> {
         self.replay = Some(Replay {
             branches: fallback.branches.into_iter(),
             frames: fallback.frames.into_iter(),
+            open_ifs: 0,
         });
         for index in fallback.first..fallback.range.join {
             self.offset = reader.original_position() as usize;
@@ -285,7 +342,9 @@ impl FuncTranslator<'_, '_> {
         debug_assert!(
             self.replay
                 .as_mut()
-                .is_some_and(|r| r.branches.next().is_none() && r.frames.next().is_none()),
+                .is_some_and(|r| r.branches.next().is_none()
+                    && r.frames.next().is_none()
+                    && r.open_ifs == 0),
             "the fallback used all the fast code resolved"
         );
         self.replay = None;
@@ -310,6 +369,9 @@ impl FuncTranslator<'_, '_> {
             if block != join {
                 self.builder.set_cold_block(block);
             }
+        }
+        for header in fallback.headers {
+            self.builder.seal_block(header);
         }
         self.builder.switch_to_block(fast_end);
         self.builder
@@ -364,6 +426,7 @@ impl FuncTranslator<'_, '_> {
             stack: self.stack.clone(),
             branches: Vec::new(),
             frames: Vec::new(),
+            headers: Vec::new(),
         });
     }
 

@@ -293,6 +293,10 @@ impl Planner {
     /// forward one stays in it and refunds what it skips when taken.
     fn br_if(&mut self, op_index: usize, depth: u32) {
         let backward = self.branch_to(depth);
+        if self.frames.last().is_some_and(|f| f.merged) {
+            // An exit of the arm that leaves, planned with its `if`.
+            return;
+        }
         match (&self.open, self.mode) {
             (Some(open), FuelMode::Exact) if !backward => {
                 self.exits.push(Charge::new(op_index, open.cost));
@@ -325,8 +329,11 @@ impl Planner {
                 } else {
                     (else_arm, then_arm)
                 };
-                self.exits
-                    .push(Charge::new(exit.key, open.cost.saturating_add(exit.cost)));
+                let before = open.cost;
+                for &(key, cost) in arms.exits.iter().chain([&(exit.key, exit.cost)]) {
+                    self.exits
+                        .push(Charge::new(key, before.saturating_add(cost)));
+                }
                 self.surplus = Some((arms.end, through.key));
                 open.cost = open.cost.saturating_add(through.cost);
             }
@@ -415,13 +422,17 @@ struct StraightArms {
     else_arm: Arm,
     /// Index of the `if`'s `end`.
     end: usize,
+    /// The `br_if`s of the arm that leaves, each with the arm's cost up to
+    /// and including it.
+    exits: Vec<(usize, u64)>,
 }
 
 /// Scans the arms of the `if` at `if_index` from `reader` (positioned
 /// right after it); `None` unless both arms are straight-line: no control
 /// operator, call, dynamic cost or forbidden operator, except that an arm
 /// may end with a `br`, `return` or `unreachable`, and one of them at most
-/// leaves the `if` that way (a `br` to the `if` itself does not).
+/// leaves the `if` that way (a `br` to the `if` itself does not); that one
+/// may also hold `br_if`s out of the `if`.
 fn straight_arms(
     mut reader: OperatorsReader<'_>,
     if_index: usize,
@@ -436,6 +447,10 @@ fn straight_arms(
     // or `end`, which are then not reached (nor charged) through it.
     let mut ended = false;
     let mut then_arm = None;
+    // The arm's `br_if`s, each with the arm's cost up to and including it;
+    // allowed only in an arm that leaves, whose exits they join.
+    let mut br_ifs = Vec::new();
+    let mut exits = Vec::new();
     for index in if_index + 1.. {
         let op = reader.read().ok()?;
         let OperatorCost::Fuel(cost) = costs.operator(&op) else {
@@ -447,6 +462,14 @@ fn straight_arms(
         }
         if !ended {
             arm.cost = arm.cost.saturating_add(u64::from(cost));
+        }
+        if closes_arm {
+            if arm.leaves {
+                exits = std::mem::take(&mut br_ifs);
+            } else if !br_ifs.is_empty() {
+                // Only an arm that leaves may hold a `br_if`.
+                return None;
+            }
         }
         match op {
             Operator::Else => {
@@ -477,6 +500,7 @@ fn straight_arms(
                     then_arm,
                     else_arm,
                     end: index,
+                    exits,
                 });
             }
             // A `br` to the `if` itself goes on after its `end`, as falling
@@ -485,6 +509,9 @@ fn straight_arms(
             Operator::Br { .. } | Operator::Return | Operator::Unreachable => {
                 ended = true;
                 arm.leaves = true;
+            }
+            Operator::BrIf { relative_depth } if relative_depth > 0 => {
+                br_ifs.push((index, arm.cost));
             }
             Operator::Block { .. }
             | Operator::Loop { .. }

@@ -2,7 +2,8 @@
 ;; costs with and without else, arms that store, arms that leave (return,
 ;; br out of a block, br back to the loop, unreachable), a br to the if
 ;; itself, ifs with parameters and results, an arm that leaves costing more
-;; than the rest of its block, and ifs followed by forward br_ifs.
+;; than the rest of its block, an arm that leaves through a br_if and a
+;; br (a string comparison loop), and ifs followed by forward br_ifs.
 ;; invoke: clamp_sum 40
 ;; invoke: clamp_sum 0
 ;; invoke: skip_odd 30
@@ -15,6 +16,8 @@
 ;; invoke: else_returns 1 3
 ;; invoke: else_returns 0 3
 ;; invoke: guarded 17
+;; invoke: common_suffix 4 9
+;; invoke: common_suffix 37 40
 (module
   (memory 1)
 
@@ -130,4 +133,27 @@
       (local.set $acc (i32.add (local.get $acc) (i32.mul (local.get $i) (local.get $x))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $next (i32.lt_u (local.get $i) (local.get $x))))
-    (local.get $acc)))
+    (local.get $acc))
+
+  ;; Fills bytes 100.. with i mod 5 and 200.. with i mod 7, then counts the
+  ;; bytes equal at both from index i down, as string search does: the arm
+  ;; taken on equality leaves through a br_if back to the loop or a br out.
+  (func (export "common_suffix") (param $i i32) (param $n i32) (result i32)
+    (local $k i32) (local $len i32)
+    (loop $fill
+      (i32.store8 offset=100 (local.get $k) (i32.rem_u (local.get $k) (i32.const 5)))
+      (i32.store8 offset=200 (local.get $k) (i32.rem_u (local.get $k) (i32.const 7)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $fill (i32.lt_u (local.get $k) (local.get $n))))
+    (block $done
+      (loop $next
+        (if (i32.eq (i32.load8_u offset=100 (local.get $i))
+                    (i32.load8_u offset=200 (local.get $i)))
+          (then
+            (local.set $len (i32.add (local.get $len) (i32.const 1)))
+            (i32.store (i32.const 32) (local.get $len))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br_if $next (i32.ge_s (local.get $i) (i32.const 0)))
+            (br $done)))
+        (local.set $len (i32.add (local.get $len) (i32.const 1000)))))
+    (local.get $len)))

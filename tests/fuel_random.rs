@@ -16,6 +16,8 @@
 //! `FUELC_FUEL_RANDOM_SEEDS=N` runs seeds `0..N` instead of the default
 //! [`DEFAULT_SEEDS`] (README gives the longer run).
 
+#[path = "fuel_random/structured.rs"]
+mod structured;
 mod support;
 
 use std::cell::RefCell;
@@ -31,6 +33,9 @@ use support::{fnv, format_val, Observation, FNV_START};
 /// Seeds run by default: enough to cover every kind of operator many times
 /// while keeping the test to seconds natively and minutes under qemu.
 const DEFAULT_SEEDS: u64 = 120;
+
+/// Programs from `structured` run by default.
+const DEFAULT_STRUCTURED_SEEDS: u64 = 250;
 
 /// Fuel of the reference run: generated functions may loop forever.
 const REFERENCE_BUDGET: u64 = 200_000;
@@ -93,17 +98,19 @@ fn generate(seed: u64) -> Option<Vec<u8>> {
     Some(module.to_bytes())
 }
 
-fn compile(seed: u64, wasm: &[u8], mode: FuelMode) -> Module {
-    let mut options = CompileOptions::host(&format!("random{seed}_{mode:?}"));
+/// Compiles `wasm`, which `label` names in messages.
+fn compile(label: &str, wasm: &[u8], mode: FuelMode) -> Module {
+    let prefix: String = label.chars().filter(char::is_ascii_alphanumeric).collect();
+    let mut options = CompileOptions::host(&format!("{prefix}_{mode:?}"));
     options.bounds_checks = support::bounds_checks_for_many_instances();
     options.metering = Some(Metering {
         mode,
         costs: CostModel::wasmtime(),
     });
     let object = fuelc::compile(wasm, &options)
-        .unwrap_or_else(|e| panic!("seed {seed} ({mode:?}): a valid module must compile: {e}"));
+        .unwrap_or_else(|e| panic!("{label} ({mode:?}): a valid module must compile: {e}"));
     fuelc::loader::load_object(&object, &options.prefix)
-        .unwrap_or_else(|e| panic!("seed {seed} ({mode:?}): {e}"))
+        .unwrap_or_else(|e| panic!("{label} ({mode:?}): {e}"))
 }
 
 /// The names of the module's exported functions, memories and globals.
@@ -239,30 +246,31 @@ fn budgets(reference: &Observation) -> Vec<u64> {
     budgets
 }
 
-#[test]
-fn exact_stops_where_per_op_stops_on_generated_modules() {
-    let seeds = std::env::var("FUELC_FUEL_RANDOM_SEEDS")
-        .ok()
-        .map_or(DEFAULT_SEEDS, |s| {
-            s.parse().expect("FUELC_FUEL_RANDOM_SEEDS is a number")
-        });
-    let (mut modules, mut calls, mut runs, mut completing) = (0, 0, 0, 0);
-    let mut stack_limited = 0;
-    let mut failures = Vec::new();
-    for seed in 0..seeds {
-        let Some(wasm) = generate(seed) else {
-            continue;
-        };
-        modules += 1;
-        let names = exports(&wasm);
-        let exact = compile(seed, &wasm, FuelMode::Exact);
-        let per_op = compile(seed, &wasm, FuelMode::PerOp);
+/// What a test compared, and where `exact` and `per-op` differed.
+#[derive(Default)]
+struct Comparison {
+    modules: usize,
+    calls: usize,
+    completing: usize,
+    runs: usize,
+    stack_limited: usize,
+    failures: Vec<String>,
+}
+
+impl Comparison {
+    /// Runs every exported function of `wasm` in both modes at budgets
+    /// around its cost, and records the runs that differ.
+    fn module(&mut self, label: &str, wasm: &[u8]) {
+        self.modules += 1;
+        let names = exports(wasm);
+        let exact = compile(label, wasm, FuelMode::Exact);
+        let per_op = compile(label, wasm, FuelMode::PerOp);
         for name in &names {
             let Some(reference) = observe(&per_op, &names, name, REFERENCE_BUDGET, None) else {
                 continue;
             };
-            calls += 1;
-            completing += usize::from(reference.outcome.is_ok());
+            self.calls += 1;
+            self.completing += usize::from(reference.outcome.is_ok());
             let mut cases: Vec<(u64, Refuel)> =
                 budgets(&reference).into_iter().map(|b| (b, None)).collect();
             if reference.outcome.is_ok() {
@@ -272,44 +280,88 @@ fn exact_stops_where_per_op_stops_on_generated_modules() {
                 let expected = observe(&per_op, &names, name, budget, refuel);
                 let actual = observe(&exact, &names, name, budget, refuel);
                 if overflowed(&actual) || overflowed(&expected) {
-                    stack_limited += 1;
+                    self.stack_limited += 1;
                     continue;
                 }
-                runs += 1;
+                self.runs += 1;
                 let same = match (&actual, &expected) {
                     (Some(a), Some(e)) => agrees(a, e),
                     (a, e) => a.is_none() && e.is_none(),
                 };
                 if !same {
-                    failures.push(format!(
-                        "seed {seed} export {name:?} budget {budget} refuel {refuel:?}:\n  \
+                    self.failures.push(format!(
+                        "{label} export {name:?} budget {budget} refuel {refuel:?}:\n  \
                          exact  {actual:?}\n  per-op {expected:?}"
                     ));
                 }
             }
         }
     }
-    println!(
-        "fuel random: {modules} modules, {calls} calls ({completing} complete), \
-         {runs} runs compared ({stack_limited} more ran out of stack), {} differ",
-        failures.len()
-    );
+
+    /// Prints the counts and fails with the first differences.
+    fn report(&self, what: &str) {
+        println!(
+            "{what}: {} modules, {} calls ({} complete), {} runs compared \
+             ({} more ran out of stack), {} differ",
+            self.modules,
+            self.calls,
+            self.completing,
+            self.runs,
+            self.stack_limited,
+            self.failures.len()
+        );
+        assert!(
+            self.failures.is_empty(),
+            "{}",
+            self.failures
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert!(
+            self.completing >= self.calls / 4,
+            "only {} of {} calls complete",
+            self.completing,
+            self.calls
+        );
+    }
+}
+
+/// The number of seeds to run: `variable` if set, else `default`.
+fn seeds(variable: &str, default: u64) -> u64 {
+    std::env::var(variable)
+        .ok()
+        .map_or(default, |s| s.parse().expect("the seed count is a number"))
+}
+
+#[test]
+fn exact_stops_where_per_op_stops_on_generated_modules() {
+    let seeds = seeds("FUELC_FUEL_RANDOM_SEEDS", DEFAULT_SEEDS);
+    let mut comparison = Comparison::default();
+    for seed in 0..seeds {
+        if let Some(wasm) = generate(seed) {
+            comparison.module(&format!("seed {seed}"), &wasm);
+        }
+    }
+    comparison.report("fuel random");
     assert!(
-        failures.is_empty(),
-        "{}",
-        failures
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
+        comparison.modules * 2 >= seeds as usize,
+        "only {} of {seeds} seeds made a module",
+        comparison.modules
     );
-    assert!(
-        modules * 2 >= seeds as usize,
-        "only {modules} of {seeds} seeds made a module"
-    );
-    assert!(
-        completing >= calls / 4,
-        "only {completing} of {calls} calls complete"
-    );
+}
+
+#[test]
+fn exact_stops_where_per_op_stops_on_generated_control_flow() {
+    let seeds = seeds("FUELC_FUEL_STRUCTURED_SEEDS", DEFAULT_STRUCTURED_SEEDS);
+    let mut comparison = Comparison::default();
+    for seed in 0..seeds {
+        let text = structured::program(seed);
+        let wasm = wat::parse_str(&text)
+            .unwrap_or_else(|e| panic!("structured seed {seed} is not valid: {e}\n{text}"));
+        comparison.module(&format!("structured seed {seed}"), &wasm);
+    }
+    comparison.report("fuel structured");
 }

@@ -329,11 +329,17 @@ impl Planner {
                 } else {
                     (else_arm, then_arm)
                 };
-                let before = open.cost;
-                for &(key, cost) in arms.exits.iter().chain([&(exit.key, exit.cost)]) {
-                    self.exits
-                        .push(Charge::new(key, before.saturating_add(cost)));
+                // Once the arm has started (and taken its refund), the
+                // block has paid exactly for the arm's path: a `br_if`
+                // out of it refunds what its path costs less.
+                for &(key, cost) in &arms.exits {
+                    debug_assert!(cost <= exit.cost, "a br_if's path is a prefix of its arm's");
+                    if exit.cost > cost {
+                        self.refunds.push(Charge::new(key, exit.cost - cost));
+                    }
                 }
+                self.exits
+                    .push(Charge::new(exit.key, open.cost.saturating_add(exit.cost)));
                 self.surplus = Some((arms.end, through.key));
                 open.cost = open.cost.saturating_add(through.cost);
             }

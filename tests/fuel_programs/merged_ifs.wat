@@ -3,7 +3,8 @@
 ;; br out of a block, br back to the loop, unreachable), a br to the if
 ;; itself, ifs with parameters and results, an arm that leaves costing more
 ;; than the rest of its block, an arm that leaves through a br_if and a
-;; br (a string comparison loop), and ifs followed by forward br_ifs.
+;; br (a string comparison loop) or a br_if back to the loop and a return,
+;; and ifs followed by forward br_ifs.
 ;; invoke: clamp_sum 40
 ;; invoke: clamp_sum 0
 ;; invoke: skip_odd 30
@@ -18,6 +19,9 @@
 ;; invoke: guarded 17
 ;; invoke: common_suffix 4 9
 ;; invoke: common_suffix 37 40
+;; invoke: countdown 5 0
+;; invoke: countdown 1 0
+;; invoke: countdown 5 1
 (module
   (memory 1)
 
@@ -156,4 +160,25 @@
             (br_if $next (i32.ge_s (local.get $i) (i32.const 0)))
             (br $done)))
         (local.set $len (i32.add (local.get $len) (i32.const 1000)))))
-    (local.get $len)))
+    (local.get $len))
+  ;; Counts $n down in a loop whose body holds one if: while $skip is 0,
+  ;; its else arm branches back to the loop until the count reaches 0 and
+  ;; then returns the tally; with $skip set, the then arm branches to the
+  ;; if itself and the code after it runs once. The path after the if
+  ;; costs more than the else arm, which refunds the difference when it
+  ;; starts, so its br_if back to the loop refunds only the rest.
+  (func (export "countdown") (param $n i32) (param $skip i32) (result i32)
+    (local $t i32)
+    (loop $again
+      (if (local.get $skip)
+        (then
+          (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (br 0))
+        (else
+          (local.set $t (i32.add (local.get $t) (i32.const 2)))
+          (br_if $again (local.tee $n (i32.sub (local.get $n) (i32.const 1))))
+          (return (local.get $t))))
+      (local.set $t (i32.mul (local.get $t) (i32.const 3)))
+      (local.set $t (i32.xor (local.get $t) (i32.const 5))))
+    (local.get $t))
+)

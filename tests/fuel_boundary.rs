@@ -1,5 +1,5 @@
 //! Exact at every budget: for every invocation of `tests/fuel_programs`,
-//! under three cost models, `exact` mode must stop where `per-op` mode (the
+//! under four cost models, `exact` mode must stop where `per-op` mode (the
 //! reference) stops, with the same remaining fuel, the same out-of-fuel
 //! handler calls and the same memory (`docs/fuel.md`, "The contract").
 //!
@@ -58,7 +58,7 @@ enum Refuel {
     Step(u64),
 }
 
-fn cost_models() -> [(&'static str, CostModel); 3] {
+fn cost_models() -> [(&'static str, CostModel); 4] {
     [
         ("wasmtime", CostModel::wasmtime()),
         ("uniform", CostModel::uniform()),
@@ -66,6 +66,7 @@ fn cost_models() -> [(&'static str, CostModel); 3] {
             "irregular",
             CostModel::from_toml(IRREGULAR).expect("the irregular model parses"),
         ),
+        ("free_effects", support::free_effects_model()),
     ]
 }
 

@@ -79,8 +79,9 @@ pub struct Charge {
     pub cost: u64,
     /// For a metered block whose single charge could stop elsewhere than
     /// per-op charges would (it covers two or more charged operators, a
-    /// forward exit that skips some, or a merged `if`): how its exact
-    /// fallback runs. `None`
+    /// forward exit that skips some, a merged `if`, or a free operator with
+    /// an effect before its one charged operator): how its exact fallback
+    /// runs. `None`
     /// for per-operator charges and blocks whose charge is the one charge
     /// per-op mode would make.
     pub fallback: Option<Fallback>,
@@ -132,6 +133,10 @@ struct OpenBlock {
     charged: u32,
     /// Whether it holds an `if` with straight-line arms (`merge_if`).
     has_arms: bool,
+    /// Whether a free operator with an effect (see [`has_effect`]) comes
+    /// before its first costed one: charging at its entry would then stop
+    /// before that effect, where per-op mode stops after it.
+    free_effect_first: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -206,7 +211,8 @@ impl Planner {
             ..block
         };
         if block.cost > 0 && self.mode == FuelMode::Exact {
-            let exact_alone = block.charged < 2 && !refunded && !block.has_arms;
+            let exact_alone =
+                block.charged < 2 && !refunded && !block.has_arms && !block.free_effect_first;
             self.blocks.push(Charge {
                 op_index: block.first,
                 cost: block.cost,
@@ -228,16 +234,21 @@ impl Planner {
             cost: 0,
             charged: 0,
             has_arms: false,
+            free_effect_first: false,
         });
     }
 
     /// Adds reachable operator `op_index` with its own cost to the open
-    /// block; `unobservable` as [`unobservable`] says.
-    fn add(&mut self, op_index: usize, cost: u64, unobservable: bool) {
+    /// block; `unobservable` as [`unobservable`] says, `effect` as
+    /// [`has_effect`] does.
+    fn add(&mut self, op_index: usize, cost: u64, unobservable: bool, effect: bool) {
         let open = self
             .open
             .as_mut()
             .expect("reachable code is in a metered block");
+        if cost == 0 && effect && open.charged == 0 {
+            open.free_effect_first = true;
+        }
         debug_assert!(op_index >= open.last, "operators come in order");
         open.last = op_index;
         open.join = open.run.unwrap_or(op_index);
@@ -678,6 +689,26 @@ fn unobservable(op: &Operator<'_>) -> bool {
     )
 }
 
+/// Whether running `op` or not can be told apart once a call stops after
+/// it (it is not [`unobservable`]), other than by where control goes
+/// within or out of its metered block, which the block's plan accounts for.
+fn has_effect(op: &Operator<'_>) -> bool {
+    use Operator::*;
+    !unobservable(op)
+        && !matches!(
+            op,
+            Block { .. }
+                | Loop { .. }
+                | If { .. }
+                | Else
+                | End
+                | Br { .. }
+                | BrIf { .. }
+                | BrTable { .. }
+                | Return
+        )
+}
+
 /// The per-unit price of `op`'s dynamic cost, if it has one.
 fn unit_price(op: &Operator<'_>, costs: &super::CostModel) -> Option<u64> {
     match op {
@@ -729,7 +760,7 @@ pub fn plan_function(
         .saturating_add(costs.local.saturating_mul(declared_locals));
     // The entry is charged with the first metered block (exact) or on its
     // own before operator 0 (per-op).
-    p.add(0, entry, true);
+    p.add(0, entry, true, false);
     let mut reader = body.get_operators_reader()?;
     let mut op_index = 0;
     while !reader.eof() {
@@ -779,7 +810,7 @@ pub fn plan_function(
             _ => None,
         };
         if p.reachable {
-            p.add(i, cost, unobservable(&op));
+            p.add(i, cost, unobservable(&op), has_effect(&op));
             if charges_itself {
                 p.start(i + 1);
             }

@@ -10,7 +10,11 @@
 //! forward `br_if`s do not end it, and the `end` of a construct reached only
 //! by falling through continues it. Its whole cost is charged at its entry;
 //! a forward `br_if` that is taken refunds the cost of the operators it
-//! skips, so the fuel consumed stays exactly the cost of what ran.
+//! skips, so the fuel consumed stays exactly the cost of what ran. In exact
+//! mode a `block` that opened in the metered block and that only forward
+//! `br_if`s and leaving arms of the same metered block target may *join*:
+//! the metered block goes on after its `end`, and those branches refund
+//! only what they skip up to it ([`Planner::join`]).
 //!
 //! In exact mode an `if` whose arms are straight-line (no control, calls or
 //! dynamic costs in them, except that one arm may end with a `br`,
@@ -67,6 +71,10 @@ pub struct FuelPlan {
     /// its metered block (keyed by the `if` for the then arm, by the `else`
     /// for the else arm, by the `end` for the missing else arm).
     pub refunds: Vec<Charge>,
+    /// Exact mode: the `block` operators whose `end` is in the metered block
+    /// they open in, sorted. A fallback translates these blocks with frames
+    /// of its own, since its branches to them must stay in the fallback.
+    pub inner_blocks: Vec<usize>,
 }
 
 /// Fuel to charge before the operator with index `op_index` (counted from
@@ -131,7 +139,8 @@ struct OpenBlock {
     cost: u64,
     /// How many of its operators (and the entry) have a cost of their own.
     charged: u32,
-    /// Whether it holds an `if` with straight-line arms (`merge_if`).
+    /// Whether it holds an `if` with straight-line arms (`merge_if`), or
+    /// the `end` of a block that forward `br_if`s target (`join`).
     has_arms: bool,
     /// Whether a free operator with an effect (see [`has_effect`]) comes
     /// before its first costed one: charging at its entry would then stop
@@ -149,6 +158,10 @@ enum Kind {
 
 struct Frame {
     kind: Kind,
+    /// The operator that opens it.
+    op_index: usize,
+    /// The metered block open when it opened ([`Planner::block_id`]).
+    opened_in: u64,
     /// An `if` whose straight-line arms are part of the enclosing metered
     /// block (see [`Planner::merge_if`]).
     merged: bool,
@@ -166,16 +179,36 @@ struct Planner {
     unreachable_depth: u32,
     /// The open metered block.
     open: Option<OpenBlock>,
-    /// The exits of the open block: forward `br_if`s and arms that leave,
-    /// each with the cost of its path (the refund's key, and the cost of
-    /// the operators before it and of the exit itself).
-    exits: Vec<Charge>,
+    /// Counts the metered blocks started, so that a frame knows whether
+    /// the block it opened in is still open.
+    block_id: u64,
+    /// The exits of the open block: forward `br_if`s and arms that leave.
+    exits: Vec<Exit>,
+    /// Frames that `br_if`s in merged arms of the open block target (their
+    /// refunds are planned with their `if`, not as exits).
+    arm_targets: Vec<usize>,
     /// In the open block, the last `if` with an arm that leaves: its `end`
     /// and the key of the refund on its other arm.
     surplus: Option<(usize, usize)>,
     blocks: Vec<Charge>,
     op_charges: Vec<Charge>,
     refunds: Vec<Charge>,
+    inner_blocks: Vec<usize>,
+}
+
+/// An exit of the open metered block.
+struct Exit {
+    /// The refund's key: the `br_if`, or the arm that leaves.
+    key: usize,
+    /// The cost of its path: the operators before it and the exit itself.
+    cost: u64,
+    /// The frame it branches to, if it branches forward (not for `return`
+    /// or `unreachable`).
+    target: Option<usize>,
+    /// Whether its path could go on after the `end` of its target as the
+    /// fall-through path does (`join`): not for an arm that holds
+    /// `br_if`s, whose refunds take the arm's path to end at its exit.
+    joinable: bool,
 }
 
 impl Planner {
@@ -191,16 +224,17 @@ impl Planner {
             // What the path has paid when it leaves: the fall-through path
             // gets its surplus back at the last `if` with a leaving arm.
             let paid = match surplus {
-                Some((end, _)) if exit.op_index <= end => charge,
+                Some((end, _)) if exit.key <= end => charge,
                 _ => through,
             };
             debug_assert!(paid >= exit.cost, "no path costs more than the charge");
             let skipped = paid - exit.cost;
             if skipped > 0 {
                 refunded = true;
-                self.refunds.push(Charge::new(exit.op_index, skipped));
+                self.refunds.push(Charge::new(exit.key, skipped));
             }
         }
+        self.arm_targets.clear();
         if let Some((_, key)) = surplus {
             if charge > through {
                 self.refunds.push(Charge::new(key, charge - through));
@@ -226,6 +260,7 @@ impl Planner {
 
     fn start(&mut self, op_index: usize) {
         self.close();
+        self.block_id += 1;
         self.open = Some(OpenBlock {
             first: op_index,
             last: op_index,
@@ -273,6 +308,8 @@ impl Planner {
     fn open_frame(&mut self, kind: Kind, op_index: usize) {
         self.frames.push(Frame {
             kind,
+            op_index,
+            opened_in: self.block_id,
             merged: false,
             next_reachable: false,
             targeted: false,
@@ -306,11 +343,18 @@ impl Planner {
         let backward = self.branch_to(depth);
         if self.frames.last().is_some_and(|f| f.merged) {
             // An exit of the arm that leaves, planned with its `if`.
+            self.arm_targets
+                .push(self.frames.len() - 1 - depth as usize);
             return;
         }
         match (&self.open, self.mode) {
             (Some(open), FuelMode::Exact) if !backward => {
-                self.exits.push(Charge::new(op_index, open.cost));
+                self.exits.push(Exit {
+                    key: op_index,
+                    cost: open.cost,
+                    target: Some(self.frames.len() - 1 - depth as usize),
+                    joinable: true,
+                });
             }
             _ => self.start(op_index + 1),
         }
@@ -349,18 +393,64 @@ impl Planner {
                         self.refunds.push(Charge::new(key, exit.cost - cost));
                     }
                 }
-                self.exits
-                    .push(Charge::new(exit.key, open.cost.saturating_add(exit.cost)));
+                self.exits.push(Exit {
+                    key: exit.key,
+                    cost: open.cost.saturating_add(exit.cost),
+                    // Counted from inside the `if`, not yet pushed.
+                    target: exit.depth.map(|d| self.frames.len() - d as usize),
+                    joinable: arms.exits.is_empty(),
+                });
                 self.surplus = Some((arms.end, through.key));
                 open.cost = open.cost.saturating_add(through.cost);
             }
         }
         self.frames.push(Frame {
             kind: Kind::If { else_seen: false },
+            op_index: arms.then_arm.key,
+            opened_in: self.block_id,
             merged: true,
             next_reachable: true,
             targeted: false,
         });
+    }
+
+    /// At the `end` of block frame `index`, which falls through and opened
+    /// in the open metered block: when the forward `br_if`s and leaving
+    /// arms that target it cost no more than the fall-through path up to
+    /// the `end`, the metered block goes on after the `end`, and each of
+    /// them refunds what its path costs less up to the `end` instead of
+    /// up to the end of the metered block (its path then goes on as the
+    /// fall-through path does). Returns whether it did.
+    ///
+    /// Not when some exit costs more than the fall-through path so far:
+    /// the fall-through path may then be owed a surplus on an `if` that
+    /// the joining paths skip. Otherwise no surplus is owed so far, and
+    /// exits that leave after the `end` are refunded as ones that leave
+    /// before it.
+    fn join(&mut self, index: usize) -> bool {
+        let open = self.open.as_mut().expect("the block is in a metered block");
+        let through = open.cost;
+        let joinable = !self.arm_targets.contains(&index)
+            && self
+                .exits
+                .iter()
+                .all(|e| e.cost <= through && (e.target != Some(index) || e.joinable));
+        if !joinable {
+            return false;
+        }
+        let mut others = Vec::new();
+        for exit in self.exits.drain(..) {
+            if exit.target != Some(index) {
+                others.push(exit);
+            } else if through > exit.cost {
+                self.refunds
+                    .push(Charge::new(exit.key, through - exit.cost));
+            }
+        }
+        self.exits = others;
+        self.surplus = None;
+        open.has_arms = true;
+        true
     }
 
     /// After a `br`, `return` or `unreachable`: the rest of the arm of a
@@ -398,14 +488,26 @@ impl Planner {
             self.start(op_index + 1);
             return;
         }
+        let index = self.frames.len() - 1;
         let frame = self.frames.pop().expect("validated nesting");
+        // A block that opened in the open metered block and is left by
+        // falling through keeps it open when it can (`join`).
+        let in_open_block = reachable
+            && self.mode == FuelMode::Exact
+            && frame.kind == Kind::Block
+            && self.open.is_some()
+            && frame.opened_in == self.block_id;
+        let joins = in_open_block && frame.targeted && self.join(index);
+        if in_open_block && (joins || !frame.targeted) {
+            self.inner_blocks.push(frame.op_index);
+        }
         let merges = match frame.kind {
             Kind::Function => {
                 self.stop();
                 return;
             }
             Kind::If { .. } => true,
-            Kind::Block | Kind::Loop => frame.targeted,
+            Kind::Block | Kind::Loop => frame.targeted && !joins,
         };
         let next_reachable =
             frame.next_reachable || matches!(frame.kind, Kind::If { else_seen: false });
@@ -428,6 +530,8 @@ struct Arm {
     /// Whether it ends with a `br` out of the `if`, `return` or
     /// `unreachable`.
     leaves: bool,
+    /// The depth of the `br` it leaves by, counted from inside the `if`.
+    depth: Option<u32>,
     /// The operator that keys a refund on it: the `if` for the then arm,
     /// the `else` for the else arm, or the `end` when there is no else.
     key: usize,
@@ -458,6 +562,7 @@ fn straight_arms(
     let mut arm = Arm {
         cost: 0,
         leaves: false,
+        depth: None,
         key: if_index,
     };
     // Whether the arm has ended with a branch (or trap) before its `else`
@@ -494,6 +599,7 @@ fn straight_arms(
                 arm = Arm {
                     cost: 0,
                     leaves: false,
+                    depth: None,
                     key: index,
                 };
                 ended = false;
@@ -505,6 +611,7 @@ fn straight_arms(
                         let empty = Arm {
                             cost: 0,
                             leaves: false,
+                            depth: None,
                             key: index,
                         };
                         (arm, empty)
@@ -523,7 +630,12 @@ fn straight_arms(
             // A `br` to the `if` itself goes on after its `end`, as falling
             // through does.
             Operator::Br { relative_depth: 0 } => ended = true,
-            Operator::Br { .. } | Operator::Return | Operator::Unreachable => {
+            Operator::Br { relative_depth } => {
+                ended = true;
+                arm.leaves = true;
+                arm.depth = Some(relative_depth);
+            }
+            Operator::Return | Operator::Unreachable => {
                 ended = true;
                 arm.leaves = true;
             }
@@ -741,6 +853,8 @@ pub fn plan_function(
         mode: metering.mode,
         frames: vec![Frame {
             kind: Kind::Function,
+            op_index: 0,
+            opened_in: 0,
             merged: false,
             next_reachable: false,
             targeted: false,
@@ -748,11 +862,14 @@ pub fn plan_function(
         reachable: true,
         unreachable_depth: 0,
         open: None,
+        block_id: 0,
         exits: Vec::new(),
+        arm_targets: Vec::new(),
         surplus: None,
         blocks: Vec::new(),
         op_charges: Vec::new(),
         refunds: Vec::new(),
+        inner_blocks: Vec::new(),
     };
     p.start(0);
     let entry = costs
@@ -852,10 +969,12 @@ pub fn plan_function(
     // Arm refunds are planned when their `if` is, exit refunds when their
     // block closes.
     p.refunds.sort_by_key(|r| r.op_index);
+    p.inner_blocks.sort_unstable();
     Ok(FuelPlan {
         blocks: p.blocks,
         op_charges: p.op_charges,
         prepaid,
         refunds: p.refunds,
+        inner_blocks: p.inner_blocks,
     })
 }

@@ -130,8 +130,9 @@ impl FuncTranslator<'_, '_> {
         let (params, results) = self.block_type(bt);
         let height = self.stack.len() - params.len();
         let saved_under = self.save_operands_under(height);
-        if self.in_fallback() {
-            // A fallback shares the frames the fast code opens (`fuel.rs`).
+        if self.in_fallback() && !self.fallback_opens_frame(false) {
+            // A fallback shares the frames of the blocks that end after
+            // the metered block: the fast code opens and closes them.
             return Ok(());
         }
         self.push_frame(FrameKind::Block, params.len(), &results);
@@ -165,7 +166,7 @@ impl FuncTranslator<'_, '_> {
         }
         // Inside a fallback, only an `if` whose arms are in the metered
         // block occurs; its frame is the fallback's own.
-        self.fallback_opens_if();
+        self.fallback_opens_frame(true);
         let cond = self.pop();
         let (params, results) = self.block_type(bt);
         let then_block = self.builder.create_block();
@@ -221,11 +222,12 @@ impl FuncTranslator<'_, '_> {
             self.unreachable_depth -= 1;
             return Ok(());
         }
-        if self.in_fallback() && !self.fallback_closes_if() {
-            // Besides those of its own `if`s, only the `end` of a construct
-            // reached by falling through is in a metered block before its
-            // last operator: the results are on top of the stack already,
-            // and the fast code closes the frame.
+        if self.in_fallback() && !self.fallback_closes_frame() {
+            // Besides those of its own frames, only the `end` of a
+            // construct that opened before the metered block and is reached
+            // by falling through is in it before its last operator: the
+            // results are on top of the stack already, and the fast code
+            // closes the frame.
             return Ok(());
         }
         let mut frame = self.frames.pop().expect("validated end");

@@ -24,14 +24,16 @@
 //! The fallback is translated when the fast code reaches the block's last
 //! operator, from a copy of the operator reader saved at its first. Inside
 //! a metered block only straight-line operators, `block`, the `end` of a
-//! construct reached only by falling through, forward `br_if`s and merged
-//! `if`s (whose arms may end with a branch) occur; anything else ends the
-//! block. So the fallback needs control frames of its own only for those
-//! `if`s, which open and close within it; `block` and the other `end`s
-//! change nothing in it (the fast code opens and closes their frames), and
-//! each branch reuses the target the fast code resolved, unless it goes to
-//! one of the fallback's own `if`s. A loop whose `end` is in the block
-//! keeps its header open for the fallback's branches until the fallback is
+//! construct reached only by falling through or joined (see
+//! `crate::fuel`), forward `br_if`s and merged `if`s (whose arms may end
+//! with a branch) occur; anything else ends the block. So the fallback
+//! needs control frames of its own only for the constructs that open and
+//! close within it: those `if`s, and the blocks the plan lists in
+//! `FuelPlan::inner_blocks`. Other `block`s and `end`s change nothing in
+//! it (the fast code opens and closes their frames), and each branch
+//! reuses the target the fast code resolved, unless it goes to one of the
+//! fallback's own frames. A loop whose `end` is in the block keeps its
+//! header open for the fallback's branches until the fallback is
 //! translated.
 //!
 //! The two copies compute their own operands, and control leaving through a
@@ -80,8 +82,9 @@ pub(super) struct Fallback {
 pub(super) struct Replay {
     branches: std::vec::IntoIter<(ir::Block, usize)>,
     frames: std::vec::IntoIter<Vec<Variable>>,
-    /// How many `if`s the fallback has opened and not yet closed.
-    open_ifs: usize,
+    /// How many frames of its own (see [`FuncTranslator::fallback_opens_frame`])
+    /// the fallback has opened and not yet closed.
+    own_frames: usize,
 }
 
 impl FuncTranslator<'_, '_> {
@@ -168,21 +171,30 @@ impl FuncTranslator<'_, '_> {
         vars
     }
 
-    /// In a fallback, records that an `if` (whose arms are in the metered
-    /// block) opens a frame of the fallback's own.
-    pub(super) fn fallback_opens_if(&mut self) {
-        if let Some(replay) = &mut self.replay {
-            replay.open_ifs += 1;
+    /// In a fallback, whether the construct the current operator opens has
+    /// a frame of the fallback's own, and if so records it: an `if` (whose
+    /// arms are in the metered block), and a `block` whose `end` is in the
+    /// metered block too. Branches to them from the fallback must reach
+    /// the fallback's code after their `end`, not the fast code's.
+    pub(super) fn fallback_opens_frame(&mut self, is_if: bool) -> bool {
+        let own = is_if || self.fuel.inner_blocks.binary_search(&self.op_index).is_ok();
+        match &mut self.replay {
+            Some(replay) if own => {
+                replay.own_frames += 1;
+                true
+            }
+            _ => false,
         }
     }
 
-    /// In a fallback, whether the current `end` closes a frame the fallback
-    /// opened (then it is translated as usual); other `end`s change nothing
-    /// in a fallback.
-    pub(super) fn fallback_closes_if(&mut self) -> bool {
+    /// In a fallback, whether the current `end` closes a frame of the
+    /// fallback's own (then it is translated as usual); other `end`s
+    /// change nothing in a fallback. Own frames nest inside the metered
+    /// block, so the innermost open one is the one that closes.
+    pub(super) fn fallback_closes_frame(&mut self) -> bool {
         match &mut self.replay {
-            Some(replay) if replay.open_ifs > 0 => {
-                replay.open_ifs -= 1;
+            Some(replay) if replay.own_frames > 0 => {
+                replay.own_frames -= 1;
                 true
             }
             _ => false,
@@ -222,9 +234,8 @@ impl FuncTranslator<'_, '_> {
                 .branches
                 .next()
                 .expect("the fast code resolved every branch of the block");
-            // A branch to an `if` the fallback opened (from its arm) goes to
-            // the fallback's own frame.
-            if (depth as usize) >= replay.open_ifs {
+            // A branch to a frame of the fallback's own goes to its code.
+            if (depth as usize) >= replay.own_frames {
                 return resolved;
             }
         }
@@ -326,7 +337,7 @@ impl FuncTranslator<'_, '_> {
         self.replay = Some(Replay {
             branches: fallback.branches.into_iter(),
             frames: fallback.frames.into_iter(),
-            open_ifs: 0,
+            own_frames: 0,
         });
         for index in fallback.first..fallback.range.join {
             self.offset = reader.original_position() as usize;
@@ -344,7 +355,7 @@ impl FuncTranslator<'_, '_> {
                 .as_mut()
                 .is_some_and(|r| r.branches.next().is_none()
                     && r.frames.next().is_none()
-                    && r.open_ifs == 0),
+                    && r.own_frames == 0),
             "the fallback used all the fast code resolved"
         );
         self.replay = None;

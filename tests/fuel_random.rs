@@ -11,8 +11,9 @@
 //! reference run in per-op mode with [`REFERENCE_BUDGET`] fuel finds its
 //! cost C when it completes; then both modes run on fresh instances with
 //! budgets around C (or fixed budgets, when it does not complete) and a
-//! handler that records its calls and declines, and with budget 0 and a
-//! handler that refuels by a small step each time. After a trap other than
+//! handler that records its calls and declines, at budgets that stop at
+//! sampled per-op charges (for calls that cost little), and with budget 0
+//! and a handler that refuels by a small step each time. After a trap other than
 //! running out of fuel, `exact` may have consumed more than `per-op` (point
 //! 7): only there may the totals differ, and only that way.
 //!
@@ -165,9 +166,16 @@ fn state_checksum(store: &Store, instance: Instance, names: &[String]) -> u64 {
     h
 }
 
-/// How a handler treats out-of-fuel stops: `None` declines, `Some(step)`
-/// adds `step` each time.
-type Refuel = Option<u64>;
+/// How a handler treats out-of-fuel stops.
+#[derive(Clone, Copy, Debug)]
+enum Refuel {
+    /// It declines: the call stops.
+    Never,
+    /// It adds this much each time.
+    Step(u64),
+    /// It adds what the charge misses.
+    Missing,
+}
 
 /// Calls export `name` on a fresh instance of `module` with `budget` fuel;
 /// `None` if instantiation does not complete.
@@ -189,7 +197,11 @@ fn observe(
     let log = Rc::clone(&calls);
     store.set_out_of_fuel_handler(move |required, remaining| {
         log.borrow_mut().push((required, remaining));
-        refuel
+        match refuel {
+            Refuel::Never => None,
+            Refuel::Step(step) => Some(step),
+            Refuel::Missing => Some(required - remaining),
+        }
     });
     store.set_fuel(budget);
     let before = store.fuel_consumed();
@@ -250,6 +262,38 @@ fn budgets(reference: &Observation) -> Vec<u64> {
     budgets
 }
 
+/// Calls that complete with at most this much fuel are also tried at
+/// budgets that stop at sampled per-op charges ([`stop_points`]).
+const STOP_POINT_LIMIT: u64 = 5000;
+
+/// How many such budgets a call is tried at.
+const STOP_POINTS: usize = 6;
+
+/// Budgets at which export `name` of the per-op `module` stops right at
+/// one of its charges (the fuel covers every charge before it and all but
+/// one unit of it): the places where an exact-mode charge that pays ahead
+/// could stop elsewhere. Found by running it from 0 fuel with a handler
+/// that adds what each charge misses; [`STOP_POINTS`] of them, evenly
+/// spread from an offset that `salt` picks.
+fn stop_points(module: &Module, names: &[String], name: &str, salt: u64) -> Vec<u64> {
+    let Some(run) = observe(module, names, name, 0, Refuel::Missing) else {
+        return Vec::new();
+    };
+    let mut granted = 0;
+    let stops: Vec<u64> = run
+        .handler_calls
+        .iter()
+        .map(|&(required, remaining)| {
+            debug_assert_eq!(remaining, 0, "each charge used up the last grant");
+            granted += required;
+            granted - 1
+        })
+        .collect();
+    let step = stops.len().div_ceil(STOP_POINTS).max(1);
+    let offset = (salt % step as u64) as usize;
+    stops.into_iter().skip(offset).step_by(step).collect()
+}
+
 /// What a test compared, and where `exact` and `per-op` differed.
 #[derive(Default)]
 struct Comparison {
@@ -270,15 +314,23 @@ impl Comparison {
         let exact = compile(label, wasm, FuelMode::Exact, costs);
         let per_op = compile(label, wasm, FuelMode::PerOp, costs);
         for name in &names {
-            let Some(reference) = observe(&per_op, &names, name, REFERENCE_BUDGET, None) else {
+            let Some(reference) = observe(&per_op, &names, name, REFERENCE_BUDGET, Refuel::Never)
+            else {
                 continue;
             };
             self.calls += 1;
             self.completing += usize::from(reference.outcome.is_ok());
-            let mut cases: Vec<(u64, Refuel)> =
-                budgets(&reference).into_iter().map(|b| (b, None)).collect();
+            let mut cases: Vec<(u64, Refuel)> = budgets(&reference)
+                .into_iter()
+                .map(|b| (b, Refuel::Never))
+                .collect();
             if reference.outcome.is_ok() {
-                cases.push((0, Some(if reference.consumed > 2000 { 97 } else { 3 })));
+                let step = if reference.consumed > 2000 { 97 } else { 3 };
+                cases.push((0, Refuel::Step(step)));
+                if reference.consumed <= STOP_POINT_LIMIT {
+                    let stops = stop_points(&per_op, &names, name, reference.consumed);
+                    cases.extend(stops.into_iter().map(|b| (b, Refuel::Never)));
+                }
             }
             for (budget, refuel) in cases {
                 let expected = observe(&per_op, &names, name, budget, refuel);

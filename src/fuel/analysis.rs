@@ -101,10 +101,11 @@ pub struct Charge {
 /// and the copy rejoins the block's code before operator `join`.
 ///
 /// Operators `join..last` have no effect that could be seen if the call
-/// stopped before them (see [`unobservable`]), so charging them before they
-/// run stops where per-op mode stops, with the same state; rejoining early
-/// lets the block's last operator (typically a branch) and what computes
-/// its operands stay in one piece of code.
+/// stopped before them (locals, constants, comparisons, non-trapping
+/// scalar arithmetic: this module's `unobservable`), so charging them
+/// before they run stops where per-op mode stops, with the same state;
+/// rejoining early lets the block's last operator (typically a branch)
+/// and what computes its operands stay in one piece of code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fallback {
     /// Where the copy rejoins.

@@ -3,7 +3,8 @@
 //! [`translate_function`] lowers one validated function body into a
 //! Cranelift [`Function`] with cranelift-frontend. The translator keeps the
 //! Wasm operand stack as a stack of SSA values, the Wasm locals as frontend
-//! [`Variable`]s, and one [`control::Frame`] per open `block`/`loop`/`if`.
+//! [`Variable`]s, and one control frame (`control::Frame`) per open
+//! `block`/`loop`/`if`.
 //! Submodules split the work by concern:
 //!
 //! - `control`: blocks, loops, ifs and branches;

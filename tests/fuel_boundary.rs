@@ -25,7 +25,7 @@ use fuelc::CompileOptions;
 use fuelc_runtime::abi::{FuelMode, TrapCode};
 use fuelc_runtime::{CallError, Extern, Module, Store};
 use programs::{load_programs, typed_args, Invocation, Program};
-use support::{fnv, format_val, Observation, FNV_START};
+use support::{fnv, format_val, Observation, Refuel, FNV_START};
 
 /// The export under which the test reaches a program's memory 0.
 const MEMORY_EXPORT: &str = "fuel_boundary_memory";
@@ -48,15 +48,6 @@ I64Mul = 7
 Call = 5
 I32Store = 2
 "#;
-
-/// How a handler treats out-of-fuel stops.
-#[derive(Clone, Copy, Debug)]
-enum Refuel {
-    /// Decline: the call stops.
-    Never,
-    /// Add this much each time.
-    Step(u64),
-}
 
 fn cost_models() -> [(&'static str, CostModel); 4] {
     [
@@ -110,10 +101,7 @@ fn observe(module: &Module, invocation: &Invocation, budget: u64, refuel: Refuel
     let log = calls.clone();
     store.set_out_of_fuel_handler(move |required, remaining| {
         log.borrow_mut().push((required, remaining));
-        match refuel {
-            Refuel::Never => None,
-            Refuel::Step(step) => Some(step),
-        }
+        refuel.grant(required, remaining)
     });
     store.set_fuel(budget);
     let before = store.fuel_consumed();

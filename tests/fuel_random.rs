@@ -33,7 +33,7 @@ use fuelc::fuel::{CostModel, Metering};
 use fuelc::CompileOptions;
 use fuelc_runtime::abi::{FuelMode, TrapCode};
 use fuelc_runtime::{CallError, Extern, Instance, Module, Store, Val, ValType};
-use support::{fnv, format_val, Observation, FNV_START};
+use support::{fnv, format_val, Observation, Refuel, FNV_START};
 
 /// Seeds run by default: enough to cover every kind of operator many times
 /// while keeping the test to seconds natively and minutes under qemu.
@@ -54,15 +54,8 @@ const ENTROPY: usize = 8 << 10;
 /// The module for `seed`: Wasm 2.0 features only, no imports, everything
 /// exported.
 fn generate(seed: u64) -> Option<Vec<u8>> {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let entropy: Vec<u8> = (0..ENTROPY)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect();
+    let mut rng = structured::Rng::new(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let entropy: Vec<u8> = (0..ENTROPY).map(|_| (rng.next() >> 24) as u8).collect();
     let config = wasm_smith::Config {
         max_imports: 0,
         export_everything: true,
@@ -166,17 +159,6 @@ fn state_checksum(store: &Store, instance: Instance, names: &[String]) -> u64 {
     h
 }
 
-/// How a handler treats out-of-fuel stops.
-#[derive(Clone, Copy, Debug)]
-enum Refuel {
-    /// It declines: the call stops.
-    Never,
-    /// It adds this much each time.
-    Step(u64),
-    /// It adds what the charge misses.
-    Missing,
-}
-
 /// Calls export `name` on a fresh instance of `module` with `budget` fuel;
 /// `None` if instantiation does not complete.
 fn observe(
@@ -197,11 +179,7 @@ fn observe(
     let log = Rc::clone(&calls);
     store.set_out_of_fuel_handler(move |required, remaining| {
         log.borrow_mut().push((required, remaining));
-        match refuel {
-            Refuel::Never => None,
-            Refuel::Step(step) => Some(step),
-            Refuel::Missing => Some(required - remaining),
-        }
+        refuel.grant(required, remaining)
     });
     store.set_fuel(budget);
     let before = store.fuel_consumed();

@@ -140,13 +140,14 @@ struct OpenBlock {
     cost: u64,
     /// How many of its operators (and the entry) have a cost of their own.
     charged: u32,
-    /// Whether it holds an `if` with straight-line arms (`merge_if`), or
-    /// the `end` of a block that forward `br_if`s target (`join`).
-    has_arms: bool,
-    /// Whether a free operator with an effect (see [`has_effect`]) comes
-    /// before its first costed one: charging at its entry would then stop
-    /// before that effect, where per-op mode stops after it.
-    free_effect_first: bool,
+    /// Whether its charge needs the fallback even if it covers fewer than
+    /// two charged operators and no exit refunds: it holds an `if` with
+    /// straight-line arms (`merge_if`) or the `end` of a block that forward
+    /// branches target (`join`), or a free operator with an effect (see
+    /// [`has_effect`]) comes before its first costed one, so that charging
+    /// at its entry would stop before that effect, where per-op mode stops
+    /// after it.
+    needs_fallback: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -246,8 +247,7 @@ impl Planner {
             ..block
         };
         if block.cost > 0 && self.mode == FuelMode::Exact {
-            let exact_alone =
-                block.charged < 2 && !refunded && !block.has_arms && !block.free_effect_first;
+            let exact_alone = block.charged < 2 && !refunded && !block.needs_fallback;
             self.blocks.push(Charge {
                 op_index: block.first,
                 cost: block.cost,
@@ -269,8 +269,7 @@ impl Planner {
             run: None,
             cost: 0,
             charged: 0,
-            has_arms: false,
-            free_effect_first: false,
+            needs_fallback: false,
         });
     }
 
@@ -283,7 +282,7 @@ impl Planner {
             .as_mut()
             .expect("reachable code is in a metered block");
         if cost == 0 && effect && open.charged == 0 {
-            open.free_effect_first = true;
+            open.needs_fallback = true;
         }
         debug_assert!(op_index >= open.last, "operators come in order");
         open.last = op_index;
@@ -325,10 +324,15 @@ impl Planner {
         self.close();
     }
 
+    /// The index in `frames` of the frame `depth` levels out.
+    fn frame_index(&self, depth: u32) -> usize {
+        self.frames.len() - 1 - depth as usize
+    }
+
     /// Records a branch to the frame `depth` levels out; returns whether
     /// it goes back to a loop header.
     fn branch_to(&mut self, depth: u32) -> bool {
-        let index = self.frames.len() - 1 - depth as usize;
+        let index = self.frame_index(depth);
         let frame = &mut self.frames[index];
         if frame.kind == Kind::Loop {
             return true;
@@ -344,8 +348,7 @@ impl Planner {
         let backward = self.branch_to(depth);
         if self.frames.last().is_some_and(|f| f.merged) {
             // An exit of the arm that leaves, planned with its `if`.
-            self.arm_targets
-                .push(self.frames.len() - 1 - depth as usize);
+            self.arm_targets.push(self.frame_index(depth));
             return;
         }
         match (&self.open, self.mode) {
@@ -353,7 +356,7 @@ impl Planner {
                 self.exits.push(Exit {
                     key: op_index,
                     cost: open.cost,
-                    target: Some(self.frames.len() - 1 - depth as usize),
+                    target: Some(self.frame_index(depth)),
                     joinable: true,
                 });
             }
@@ -367,7 +370,7 @@ impl Planner {
     /// leaves is an exit of the block.
     fn merge_if(&mut self, arms: &StraightArms) {
         let open = self.open.as_mut().expect("the if is in a metered block");
-        open.has_arms = true;
+        open.needs_fallback = true;
         let (then_arm, else_arm) = (arms.then_arm, arms.else_arm);
         match (then_arm.leaves, else_arm.leaves) {
             (false, false) => {
@@ -439,18 +442,18 @@ impl Planner {
         if !joinable {
             return false;
         }
-        let mut others = Vec::new();
-        for exit in self.exits.drain(..) {
+        let refunds = &mut self.refunds;
+        self.exits.retain(|exit| {
             if exit.target != Some(index) {
-                others.push(exit);
-            } else if through > exit.cost {
-                self.refunds
-                    .push(Charge::new(exit.key, through - exit.cost));
+                return true;
             }
-        }
-        self.exits = others;
+            if through > exit.cost {
+                refunds.push(Charge::new(exit.key, through - exit.cost));
+            }
+            false
+        });
         self.surplus = None;
-        open.has_arms = true;
+        open.needs_fallback = true;
         true
     }
 
@@ -538,6 +541,18 @@ struct Arm {
     key: usize,
 }
 
+impl Arm {
+    /// An arm keyed by operator `key` before any of its operators.
+    fn empty(key: usize) -> Arm {
+        Arm {
+            cost: 0,
+            leaves: false,
+            depth: None,
+            key,
+        }
+    }
+}
+
 /// The arms of an `if` found straight-line by [`straight_arms`].
 struct StraightArms {
     then_arm: Arm,
@@ -560,12 +575,7 @@ fn straight_arms(
     if_index: usize,
     costs: &super::CostModel,
 ) -> Option<StraightArms> {
-    let mut arm = Arm {
-        cost: 0,
-        leaves: false,
-        depth: None,
-        key: if_index,
-    };
+    let mut arm = Arm::empty(if_index);
     // Whether the arm has ended with a branch (or trap) before its `else`
     // or `end`, which are then not reached (nor charged) through it.
     let mut ended = false;
@@ -597,26 +607,13 @@ fn straight_arms(
         match op {
             Operator::Else => {
                 then_arm = Some(arm);
-                arm = Arm {
-                    cost: 0,
-                    leaves: false,
-                    depth: None,
-                    key: index,
-                };
+                arm = Arm::empty(index);
                 ended = false;
             }
             Operator::End => {
                 let (then_arm, else_arm) = match then_arm {
                     Some(then_arm) => (then_arm, arm),
-                    None => {
-                        let empty = Arm {
-                            cost: 0,
-                            leaves: false,
-                            depth: None,
-                            key: index,
-                        };
-                        (arm, empty)
-                    }
+                    None => (arm, Arm::empty(index)),
                 };
                 if then_arm.leaves && else_arm.leaves {
                     return None;

@@ -12,11 +12,17 @@
 //! first page; a division traps on overflow, and a few arms end in
 //! `unreachable`.
 
-/// A xorshift generator: the programs depend on the seed alone.
-struct Rng(u64);
+/// A xorshift generator: what is generated depends on the seed alone.
+pub struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// A generator started from `seed` (made odd, never zero).
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+
+    /// The next state.
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -258,7 +264,7 @@ impl Generator {
 /// generated `$h`; memory `mem` and global `g` are exported.
 pub fn program(seed: u64) -> String {
     let mut g = Generator {
-        rng: Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1),
+        rng: Rng::new(seed.wrapping_mul(0x2545_f491_4f6c_dd1d)),
         labels: Vec::new(),
         counters: 0,
         budget: 0,

@@ -104,3 +104,26 @@ I64Store = 0
     )
     .expect("the free-effects model parses")
 }
+
+/// How a test's out-of-fuel handler treats a stop.
+#[derive(Clone, Copy, Debug)]
+pub enum Refuel {
+    /// It declines: the call stops.
+    Never,
+    /// It adds this much each time.
+    Step(u64),
+    /// It adds what the charge misses.
+    Missing,
+}
+
+impl Refuel {
+    /// What the handler returns for a charge of `required` with
+    /// `remaining` left.
+    pub fn grant(self, required: u64, remaining: u64) -> Option<u64> {
+        match self {
+            Refuel::Never => None,
+            Refuel::Step(step) => Some(step),
+            Refuel::Missing => Some(required - remaining),
+        }
+    }
+}

@@ -30,6 +30,9 @@
 //! path gets its surplus back on the other arm of the last `if` that
 //! leaves (exits after that `if` cost no more than the fall-through path).
 //!
+//! A `br` back to a loop may pay ahead for the loop's first metered block
+//! ([`Latch`]), which it then enters past its charge.
+//!
 //! When the fuel is short of a block's cost, the block runs its exact
 //! fallback instead: a copy metered per operator (see [`Charge::fallback`]),
 //! so that it stops exactly where per-op mode stops. The plan therefore also
@@ -41,7 +44,7 @@
 //! stay in step with `translate::control` on that point and nothing else.
 
 use fuelc_runtime::abi::FuelMode;
-use wasmparser::{FunctionBody, Operator, OperatorsReader};
+use wasmparser::{BlockType, FunctionBody, Operator, OperatorsReader};
 
 use super::cost::{operator_name, OperatorCost};
 use super::Metering;
@@ -75,6 +78,33 @@ pub struct FuelPlan {
     /// they open in, sorted. A fallback translates these blocks with frames
     /// of its own, since its branches to them must stay in the fallback.
     pub inner_blocks: Vec<usize>,
+    /// Exact mode: the `br`s back to a loop whose metered block also pays
+    /// for the loop's first metered block, in operator order (see
+    /// [`Latch`]).
+    pub latches: Vec<Latch>,
+}
+
+/// A `br` back to a loop whose metered block's charge includes the charge
+/// of the loop's first metered block (its *header block*), so that the
+/// branch enters the header block past its charge: a loop whose body is
+/// several metered blocks and ends with a `br` (as loops around a `switch`
+/// do) pays one charge fewer per iteration.
+///
+/// A `br_if` back to a loop is no latch: when it is not taken (once per
+/// run of the loop) it would have to refund the header block's charge,
+/// which costs about what the charge it saves per iteration costs, and
+/// loops that `br_if` closes often run once or twice per entry (a loop
+/// that replaces a tail call, for example).
+///
+/// The latch's metered block always has a fallback, which ends with its own
+/// copy of the branch: that copy, having paid nothing ahead, branches to
+/// the loop's header before the header block's charge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Latch {
+    /// The `br`.
+    pub op_index: usize,
+    /// The `loop` it branches to.
+    pub loop_index: usize,
 }
 
 /// Fuel to charge before the operator with index `op_index` (counted from
@@ -99,6 +129,9 @@ pub struct Charge {
 /// block's cost, operators `op_index..join` run in a copy metered one by
 /// one; then the charges of operators `join..=last` are made one by one,
 /// and the copy rejoins the block's code before operator `join`.
+///
+/// A latch's block (see [`Latch`]) has `join == last + 1`: its copy runs
+/// every operator, its branch included, and rejoins after it.
 ///
 /// Operators `join..last` have no effect that could be seen if the call
 /// stopped before them (locals, constants, comparisons, non-trapping
@@ -148,14 +181,22 @@ struct OpenBlock {
     /// at its entry would stop before that effect, where per-op mode stops
     /// after it.
     needs_fallback: bool,
+    /// Whether it ends with a [`Latch`] (its cost includes the prepaid
+    /// header block).
+    latch: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Function,
     Block,
-    Loop,
-    If { else_seen: bool },
+    /// A loop; `params` when its type may give it parameters.
+    Loop {
+        params: bool,
+    },
+    If {
+        else_seen: bool,
+    },
 }
 
 struct Frame {
@@ -196,6 +237,7 @@ struct Planner {
     op_charges: Vec<Charge>,
     refunds: Vec<Charge>,
     inner_blocks: Vec<usize>,
+    latches: Vec<Latch>,
 }
 
 /// An exit of the open metered block.
@@ -252,7 +294,12 @@ impl Planner {
                 op_index: block.first,
                 cost: block.cost,
                 fallback: (!exact_alone).then_some(Fallback {
-                    join: block.join,
+                    // A latch's copy ends with its own branch.
+                    join: if block.latch {
+                        block.last + 1
+                    } else {
+                        block.join
+                    },
                     last: block.last,
                 }),
             });
@@ -270,6 +317,7 @@ impl Planner {
             cost: 0,
             charged: 0,
             needs_fallback: false,
+            latch: false,
         });
     }
 
@@ -334,7 +382,7 @@ impl Planner {
     fn branch_to(&mut self, depth: u32) -> bool {
         let index = self.frame_index(depth);
         let frame = &mut self.frames[index];
-        if frame.kind == Kind::Loop {
+        if matches!(frame.kind, Kind::Loop { .. }) {
             return true;
         }
         frame.targeted = true;
@@ -362,6 +410,37 @@ impl Planner {
             }
             _ => self.start(op_index + 1),
         }
+    }
+
+    /// Makes the `br` at `op_index` back to the loop `depth` levels out,
+    /// the last operator of the open metered block, a [`Latch`] when it
+    /// can be: in exact mode, for a loop without parameters (the branch
+    /// enters its header block past the header's parameters) whose header
+    /// block has a charge and is not the open block.
+    fn prepay_header(&mut self, op_index: usize, depth: u32) {
+        let frame = &self.frames[self.frame_index(depth)];
+        let loop_index = frame.op_index;
+        let header = loop_index + 1;
+        let (Some(open), FuelMode::Exact, Kind::Loop { params: false }) =
+            (self.open.as_mut(), self.mode, frame.kind)
+        else {
+            return;
+        };
+        if open.first == header {
+            return;
+        }
+        let Ok(i) = self.blocks.binary_search_by_key(&header, |c| c.op_index) else {
+            return;
+        };
+        open.cost = open.cost.saturating_add(self.blocks[i].cost);
+        open.latch = true;
+        // Short of the two charges, the block must still run as far as
+        // per-op mode would.
+        open.needs_fallback = true;
+        self.latches.push(Latch {
+            op_index,
+            loop_index,
+        });
     }
 
     /// Makes the `if` just added, whose arms are `arms`, part of the open
@@ -511,7 +590,7 @@ impl Planner {
                 return;
             }
             Kind::If { .. } => true,
-            Kind::Block | Kind::Loop => frame.targeted && !joins,
+            Kind::Block | Kind::Loop { .. } => frame.targeted && !joins,
         };
         let next_reachable =
             frame.next_reachable || matches!(frame.kind, Kind::If { else_seen: false });
@@ -868,6 +947,7 @@ pub fn plan_function(
         op_charges: Vec::new(),
         refunds: Vec::new(),
         inner_blocks: Vec::new(),
+        latches: Vec::new(),
     };
     p.start(0);
     let entry = costs
@@ -940,7 +1020,9 @@ pub fn plan_function(
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
                 let kind = match op {
                     Operator::Block { .. } => Kind::Block,
-                    Operator::Loop { .. } => Kind::Loop,
+                    Operator::Loop { blockty } => Kind::Loop {
+                        params: matches!(blockty, BlockType::FuncType(_)),
+                    },
                     _ => Kind::If { else_seen: false },
                 };
                 p.open_frame(kind, i);
@@ -948,7 +1030,10 @@ pub fn plan_function(
             Operator::Else => p.end_or_else(i, true),
             Operator::End => p.end_or_else(i, false),
             Operator::Br { relative_depth } => {
-                p.branch_to(relative_depth);
+                let in_arm = p.frames.last().is_some_and(|f| f.merged);
+                if p.branch_to(relative_depth) && !in_arm {
+                    p.prepay_header(i, relative_depth);
+                }
                 p.leave();
             }
             Operator::BrIf { relative_depth } => p.br_if(i, relative_depth),
@@ -974,5 +1059,6 @@ pub fn plan_function(
         prepaid,
         refunds: p.refunds,
         inner_blocks: p.inner_blocks,
+        latches: p.latches,
     })
 }

@@ -13,7 +13,7 @@
 mod analysis;
 pub mod cost;
 
-pub use analysis::{plan_function, Charge, Fallback, FuelPlan, FOLDED_UNITS_LIMIT};
+pub use analysis::{plan_function, Charge, Fallback, FuelPlan, Latch, FOLDED_UNITS_LIMIT};
 pub use cost::{CostModel, OperatorCost};
 
 use fuelc_runtime::abi::FuelMode;

@@ -29,8 +29,13 @@ pub(super) enum FrameKind {
     Function,
     /// A `block`.
     Block,
-    /// A `loop`; branches go to `header`.
-    Loop { header: ir::Block },
+    /// A `loop`; branches go to `header`, except that latches (see
+    /// `crate::fuel::Latch`) go to `prepaid`, the header block past its
+    /// charge, once the charge is emitted.
+    Loop {
+        header: ir::Block,
+        prepaid: Option<ir::Block>,
+    },
     /// An `if`; `else_block` starts the else arm, which receives
     /// `else_params` as its operands.
     If {
@@ -156,7 +161,11 @@ impl FuncTranslator<'_, '_> {
         self.builder.switch_to_block(header);
         self.stack
             .extend_from_slice(self.builder.block_params(header));
-        self.push_frame(FrameKind::Loop { header }, params.len(), &results);
+        let kind = FrameKind::Loop {
+            header,
+            prepaid: None,
+        };
+        self.push_frame(kind, params.len(), &results);
         Ok(())
     }
 
@@ -249,7 +258,12 @@ impl FuncTranslator<'_, '_> {
                 self.builder.ins().jump(frame.next, &args);
                 frame.next_reachable = true;
             }
-            FrameKind::Loop { header } => self.seal_loop_header(*header),
+            FrameKind::Loop { header, prepaid } => {
+                self.seal_loop_header(*header);
+                if let Some(prepaid) = prepaid {
+                    self.seal_loop_header(*prepaid);
+                }
+            }
             _ => {}
         }
         self.stack.truncate(frame.height);
@@ -281,7 +295,7 @@ impl FuncTranslator<'_, '_> {
         let index = self.frames.len() - 1 - depth as usize;
         let frame = &mut self.frames[index];
         match frame.kind {
-            FrameKind::Loop { header } => (header, frame.num_params),
+            FrameKind::Loop { header, .. } => (header, frame.num_params),
             _ => {
                 frame.next_reachable = true;
                 (frame.next, frame.num_results)
@@ -290,8 +304,8 @@ impl FuncTranslator<'_, '_> {
     }
 
     pub(super) fn translate_br(&mut self, depth: u32) -> Result<(), CompileError> {
-        // In a metered block, only at the end of an arm it holds.
         let (target, arity) = self.resolved_branch_target(depth);
+        let target = self.latch_target(depth).unwrap_or(target);
         let args = block_args(self.peek_n(arity));
         self.builder.ins().jump(target, &args);
         self.reachable = false;
@@ -322,6 +336,37 @@ impl FuncTranslator<'_, '_> {
         self.builder.seal_block(fallthrough);
         self.builder.switch_to_block(fallthrough);
         Ok(())
+    }
+
+    /// For a latch in the fast code, the loop `depth` levels out's header
+    /// block past its charge.
+    fn latch_target(&self, depth: u32) -> Option<ir::Block> {
+        if !self.is_latch() {
+            return None;
+        }
+        let frame = &self.frames[self.frames.len() - 1 - depth as usize];
+        let FrameKind::Loop {
+            prepaid: Some(prepaid),
+            ..
+        } = frame.kind
+        else {
+            unreachable!("a latch branches to a loop whose header block charged");
+        };
+        Some(prepaid)
+    }
+
+    /// After its loop's header block charge: starts the block that the
+    /// loop's latches enter, when it has any.
+    pub(super) fn open_prepaid_entry(&mut self) {
+        let prepaid = self.builder.create_block();
+        self.builder.ins().jump(prepaid, &[]);
+        self.builder.switch_to_block(prepaid);
+        let frame = self.frames.last_mut().expect("in the loop's frame");
+        let FrameKind::Loop { prepaid: entry, .. } = &mut frame.kind else {
+            unreachable!("a header block starts its loop's body");
+        };
+        debug_assert!(entry.is_none(), "one header block per loop");
+        *entry = Some(prepaid);
     }
 
     pub(super) fn translate_br_table(&mut self, table: BrTable<'_>) -> Result<(), CompileError> {

@@ -36,6 +36,11 @@
 //! header open for the fallback's branches until the fallback is
 //! translated.
 //!
+//! A latch (see `crate::fuel::Latch`) has paid for its loop's header
+//! block, so its `br` enters that block past its charge (the loop frame's
+//! `prepaid` block); the latch's fallback has paid nothing ahead and runs
+//! its own copy of the `br`, to the header, so it rejoins nothing.
+//!
 //! The two copies compute their own operands, and control leaving through a
 //! `br_if` does not pass the join. Operands under a frame that the block
 //! opens stay on the stack until the frame's `end`, which `br_if`s from
@@ -304,8 +309,31 @@ impl FuncTranslator<'_, '_> {
                 }
                 None => self.emit_charge(charge.cost),
             }
+            if exact && self.heads_latched_loop() {
+                self.open_prepaid_entry();
+            }
         }
         opened
+    }
+
+    /// Whether the current operator starts the header block of a loop that
+    /// has latches.
+    fn heads_latched_loop(&self) -> bool {
+        self.fuel
+            .latches
+            .iter()
+            .any(|l| l.loop_index + 1 == self.op_index)
+    }
+
+    /// Whether the current operator is a latch and is being translated in
+    /// the fast code (a fallback's copy of it has paid nothing ahead).
+    pub(super) fn is_latch(&self) -> bool {
+        !self.in_fallback()
+            && self
+                .fuel
+                .latches
+                .binary_search_by_key(&self.op_index, |l| l.op_index)
+                .is_ok()
     }
 
     /// Whether the open fallback rejoins before the current operator.
@@ -327,13 +355,19 @@ impl FuncTranslator<'_, '_> {
         debug_assert_eq!(op_index, fallback.range.join);
         // The fast code jumps to the join first; what it passes is decided
         // once the fallback's stack is known, so it jumps from a block of
-        // its own.
-        let fast_end = self.builder.create_block();
-        self.builder.ins().jump(fast_end, &[]);
-        self.builder.seal_block(fast_end);
+        // its own. After a latch's `br` both copies are unreachable, and
+        // nothing rejoins.
+        let fast_reachable = self.reachable;
+        let fast_end = fast_reachable.then(|| {
+            let fast_end = self.builder.create_block();
+            self.builder.ins().jump(fast_end, &[]);
+            self.builder.seal_block(fast_end);
+            fast_end
+        });
         let fast_stack = std::mem::replace(&mut self.stack, fallback.stack);
         let first_cold = self.builder.func.dfg.num_blocks();
         self.builder.switch_to_block(fallback.entry);
+        self.reachable = true;
         self.replay = Some(Replay {
             branches: fallback.branches.into_iter(),
             frames: fallback.frames.into_iter(),
@@ -359,6 +393,15 @@ impl FuncTranslator<'_, '_> {
             "the fallback used all the fast code resolved"
         );
         self.replay = None;
+        debug_assert_eq!(self.reachable, fast_reachable, "same operators");
+        for header in fallback.headers {
+            self.builder.seal_block(header);
+        }
+        let Some(fast_end) = fast_end else {
+            self.mark_cold_from(first_cold, None);
+            self.stack = fast_stack;
+            return Ok(());
+        };
         let slow_stack = std::mem::take(&mut self.stack);
         debug_assert_eq!(slow_stack.len(), fast_stack.len(), "same operators");
         // Operands the block did not touch are the same values in both
@@ -375,15 +418,7 @@ impl FuncTranslator<'_, '_> {
         self.builder
             .ins()
             .jump(join, &super::control::block_args(&pick(&slow_stack)));
-        for block in first_cold..self.builder.func.dfg.num_blocks() {
-            let block = ir::Block::from_u32(block as u32);
-            if block != join {
-                self.builder.set_cold_block(block);
-            }
-        }
-        for header in fallback.headers {
-            self.builder.seal_block(header);
-        }
+        self.mark_cold_from(first_cold, Some(join));
         self.builder.switch_to_block(fast_end);
         self.builder
             .ins()
@@ -395,6 +430,17 @@ impl FuncTranslator<'_, '_> {
             self.stack[i] = self.builder.block_params(join)[k];
         }
         Ok(())
+    }
+
+    /// Marks the blocks created since block number `first` cold, except
+    /// `join`.
+    fn mark_cold_from(&mut self, first: usize, join: Option<ir::Block>) {
+        for block in first..self.builder.func.dfg.num_blocks() {
+            let block = ir::Block::from_u32(block as u32);
+            if Some(block) != join {
+                self.builder.set_cold_block(block);
+            }
+        }
     }
 
     /// Emits the per-operator charges of operator `index` (in a fallback).

@@ -2,13 +2,15 @@
 //! specially, for the exact-at-every-budget test: `if`s merged into their
 //! metered block (arms that fall through, arms that leave by `br`,
 //! `return`, `unreachable` or `br_if`, arms that branch back to a loop),
-//! forward `br_if`s, `br_table`s, calls and dynamic costs inside loops, and
-//! blocks whose fallback holds all of these. `wasm-smith`'s modules hold
-//! few of them.
+//! forward `br_if`s, `br_table`s, calls and dynamic costs inside loops,
+//! loops closed by a `br_if` or by a `br` (latches, which pay ahead for
+//! the loop's first metered block), and blocks whose fallback holds all of
+//! these. `wasm-smith`'s modules hold few of them.
 //!
 //! Every program terminates: each loop has a counter local set when the
 //! loop is entered, and every branch back to the loop decrements it and is
-//! taken only while it is positive. Memory accesses are masked into the
+//! taken only while it is positive (a closing `br` follows a `br_if` that
+//! leaves the loop otherwise). Memory accesses are masked into the
 //! first page; a division traps on overflow, and a few arms end in
 //! `unreachable`.
 
@@ -197,12 +199,25 @@ impl Generator {
                 let counter = self.counters;
                 self.counters += 1;
                 *out += &format!(
-                    "(local.set $c{counter} (i32.const {})) (loop ",
+                    "(local.set $c{counter} (i32.const {}))",
                     1 + self.rng.below(5)
                 );
-                self.body(out, Label::Loop(counter), nesting + 1, false);
-                *out += &Self::back_edge(0, counter, "(i32.const 1)");
-                *out += ")";
+                if self.rng.chance(50) {
+                    *out += "(loop ";
+                    self.body(out, Label::Loop(counter), nesting + 1, false);
+                    *out += &Self::back_edge(0, counter, "(i32.const 1)");
+                    *out += ")";
+                } else {
+                    // Left by a forward `br_if`, closed by a `br`.
+                    *out += "(block (loop ";
+                    self.labels.push(Label::Forward);
+                    self.body(out, Label::Loop(counter), nesting + 2, false);
+                    self.labels.pop();
+                    *out += &format!(
+                        "(br_if 1 (i32.le_s (local.tee $c{counter} (i32.sub \
+                         (local.get $c{counter}) (i32.const 1))) (i32.const 0))) (br 0)))"
+                    );
+                }
             }
         }
     }

@@ -12,12 +12,21 @@
 //! the calling thread, which other processes on a busy machine disturb far
 //! less than wall-clock time (and which equals it on an idle one).
 //!
+//! Side by side, each kernel also runs in Wasmtime 50 (its Python package,
+//! driven by `benches/wasmtime_timer.py`), without fuel and with
+//! `consume_fuel`, one call of each after every round of fuelc's calls.
+//! Wasmtime's checksum must be fuelc's, and its fuel fuelc's (the
+//! `wasmtime` cost model is Wasmtime's). The table adds Wasmtime's
+//! fuel/off ratio and fuelc exact's time over Wasmtime-with-fuel's. Without
+//! `python3` and the package, those columns say `-`.
+//!
 //! `FUELC_BENCH_RUNS` sets the number of timed runs (default 7); arguments
 //! keep only the kernels whose name contains one of them. Without a clang
 //! that can build wasm32 the benchmark says so and exits successfully.
 
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, SystemTime};
 
 use fuelc::fuel::{CostModel, Metering};
@@ -180,22 +189,122 @@ impl Compiled {
     }
 }
 
+/// The exit status of `benches/wasmtime_timer.py` when the `wasmtime`
+/// package cannot be imported.
+const EXIT_NO_WASMTIME: i32 = 3;
+
+/// A kernel instantiated in Wasmtime by `benches/wasmtime_timer.py`.
+struct Wasmtime {
+    child: Child,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+/// One call of a kernel in Wasmtime without fuel and one with.
+struct WasmtimeRun {
+    off_ms: f64,
+    fuel_ms: f64,
+    outcome: Outcome,
+}
+
+impl Wasmtime {
+    /// Starts the timer on `wasm_path`; the reason when python3 or its
+    /// `wasmtime` package is missing. Stops the benchmark on other errors.
+    fn start(kernel: &Kernel, wasm_path: &Path) -> Result<Wasmtime, String> {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/wasmtime_timer.py");
+        let mut child = Command::new("python3")
+            .arg(&script)
+            .arg(wasm_path)
+            .arg(kernel.n.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run python3: {e}"))?;
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let mut wasmtime = Wasmtime { child, stdout };
+        // The warm-up call tells whether the timer works.
+        wasmtime.run(kernel)?;
+        Ok(wasmtime)
+    }
+
+    /// Runs one call without fuel and one with; the reason when the
+    /// `wasmtime` package is missing. Stops the benchmark on other errors.
+    fn run(&mut self, kernel: &Kernel) -> Result<WasmtimeRun, String> {
+        let stdin = self.child.stdin.as_mut().expect("piped");
+        let mut line = String::new();
+        let sent = stdin.write_all(b"run\n").and_then(|()| stdin.flush());
+        if sent.is_err() || self.stdout.read_line(&mut line).unwrap_or(0) == 0 {
+            let mut why = String::new();
+            if let Some(mut stderr) = self.child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut stderr, &mut why);
+            }
+            let why = format!("wasmtime_timer.py: {}", why.trim());
+            match self.child.wait().map(|status| status.code()) {
+                Ok(Some(EXIT_NO_WASMTIME)) => return Err(why),
+                _ => fail(&format!("{}: {why}", kernel.name)),
+            }
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let parsed = match fields[..] {
+            [off, fuel_ms, checksum, fuel] => (|| {
+                Some(WasmtimeRun {
+                    off_ms: off.parse().ok()?,
+                    fuel_ms: fuel_ms.parse().ok()?,
+                    outcome: Outcome {
+                        checksum: checksum.parse().ok()?,
+                        fuel: fuel.parse().ok()?,
+                    },
+                })
+            })(),
+            _ => None,
+        };
+        Ok(parsed.unwrap_or_else(|| {
+            fail(&format!(
+                "{}: unexpected wasmtime_timer.py output {line:?}",
+                kernel.name
+            ))
+        }))
+    }
+}
+
+impl Drop for Wasmtime {
+    fn drop(&mut self) {
+        // Closing its input ends the timer.
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
 /// One line of the table.
 struct Row {
     name: &'static str,
     /// Median time per variant, in the order of [`VARIANTS`].
     ms: [f64; 3],
     fuel: u64,
+    /// Median times in Wasmtime without fuel and with, when it ran.
+    wasmtime_ms: Option<[f64; 2]>,
 }
 
 impl Row {
     fn ratio(&self, variant: Variant) -> f64 {
         self.ms[variant as usize] / self.ms[Variant::Off as usize]
     }
+
+    /// Wasmtime's fuel/off ratio.
+    fn wasmtime_ratio(&self) -> Option<f64> {
+        self.wasmtime_ms.map(|[off, fuel]| fuel / off)
+    }
+
+    /// fuelc exact's time over Wasmtime-with-fuel's.
+    fn exact_over_wasmtime(&self) -> Option<f64> {
+        self.wasmtime_ms
+            .map(|[_, fuel]| self.ms[Variant::Exact as usize] / fuel)
+    }
 }
 
-/// Compiles, checks and times one kernel.
-fn measure(kernel: &Kernel, wasm: &[u8], runs: usize) -> Row {
+/// Compiles, checks and times one kernel, with Wasmtime's runs after each
+/// round when `wasmtime` runs.
+fn measure(kernel: &Kernel, wasm: &[u8], runs: usize, mut wasmtime: Option<Wasmtime>) -> Row {
     let mut compiled = VARIANTS.map(|v| Compiled::new(kernel, wasm, v));
     // The warm-up call of each variant gives the outcome every timed call
     // must reproduce.
@@ -214,6 +323,7 @@ fn measure(kernel: &Kernel, wasm: &[u8], runs: usize) -> Row {
         ));
     }
     let mut times = [(); 3].map(|()| Vec::with_capacity(runs));
+    let mut wasmtime_times = [(); 2].map(|()| Vec::with_capacity(runs));
     for _ in 0..runs {
         for (i, c) in compiled.iter_mut().enumerate() {
             let (outcome, elapsed) = c.call(kernel);
@@ -225,11 +335,23 @@ fn measure(kernel: &Kernel, wasm: &[u8], runs: usize) -> Row {
             }
             times[i].push(elapsed.as_secs_f64() * 1e3);
         }
+        if let Some(wasmtime) = &mut wasmtime {
+            let run = wasmtime.run(kernel).unwrap_or_else(|e| fail(&e));
+            if run.outcome != exact {
+                fail(&format!(
+                    "{}: Wasmtime gave {:?}, fuelc exact {exact:?}",
+                    kernel.name, run.outcome
+                ));
+            }
+            wasmtime_times[0].push(run.off_ms);
+            wasmtime_times[1].push(run.fuel_ms);
+        }
     }
     Row {
         name: kernel.name,
         ms: times.map(median),
         fuel: exact.fuel,
+        wasmtime_ms: wasmtime.map(|_| wasmtime_times.map(median)),
     }
 }
 
@@ -326,16 +448,25 @@ fn now_utc() -> String {
 
 fn print_table(rows: &[Row], runs: usize) {
     println!();
-    println!("| program   |   ms off | ms exact | exact/off | per-op/off | fuel consumed |");
-    println!("|-----------|---------:|---------:|----------:|-----------:|--------------:|");
+    let cell = |value: Option<f64>| value.map_or("-".to_string(), |v| format!("{v:.3}"));
+    println!(
+        "| program   |   ms off | ms exact | exact/off | per-op/off | \
+         Wasmtime fuel/off | exact/Wasmtime fuel | fuel consumed |"
+    );
+    println!(
+        "|-----------|---------:|---------:|----------:|-----------:|\
+         ------------------:|--------------------:|--------------:|"
+    );
     for row in rows {
         println!(
-            "| {:<9} | {:>8.1} | {:>8.1} | {:>9.3} | {:>10.3} | {:>13} |",
+            "| {:<9} | {:>8.1} | {:>8.1} | {:>9.3} | {:>10.3} | {:>17} | {:>19} | {:>13} |",
             row.name,
             row.ms[Variant::Off as usize],
             row.ms[Variant::Exact as usize],
             row.ratio(Variant::Exact),
             row.ratio(Variant::PerOp),
+            cell(row.wasmtime_ratio()),
+            cell(row.exact_over_wasmtime()),
             row.fuel
         );
     }
@@ -348,6 +479,12 @@ fn print_table(rows: &[Row], runs: usize) {
     println!();
     println!("geomean exact/off:  {exact:.3} (target: at most 1.10)");
     println!("geomean per-op/off: {per_op:.3}");
+    if rows.iter().all(|r| r.wasmtime_ms.is_some()) {
+        let wasmtime = geomean(rows.iter().filter_map(Row::wasmtime_ratio));
+        let over = geomean(rows.iter().filter_map(Row::exact_over_wasmtime));
+        println!("geomean Wasmtime 50 fuel/off: {wasmtime:.3}");
+        println!("geomean fuelc exact time / Wasmtime fuel time: {over:.3}");
+    }
     println!(
         "worst exact/off:    {:.3} ({}; target: at most 1.20)",
         worst.ratio(Variant::Exact),
@@ -388,6 +525,8 @@ fn main() -> ExitCode {
     }
 
     let mut rows = Vec::new();
+    // Why Wasmtime does not run, printed once.
+    let mut no_wasmtime: Option<String> = None;
     for kernel in KERNELS {
         if !filters.is_empty() && !filters.iter().any(|f| kernel.name.contains(f.as_str())) {
             continue;
@@ -402,7 +541,16 @@ fn main() -> ExitCode {
         .unwrap_or_else(|e| fail(&e));
         let wasm = std::fs::read(&wasm_path)
             .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", wasm_path.display())));
-        let row = measure(kernel, &wasm, runs);
+        let wasmtime = match &no_wasmtime {
+            Some(_) => None,
+            None => Wasmtime::start(kernel, &wasm_path)
+                .map_err(|why| {
+                    println!("Wasmtime columns left out: {why}");
+                    no_wasmtime = Some(why);
+                })
+                .ok(),
+        };
+        let row = measure(kernel, &wasm, runs, wasmtime);
         eprintln!(
             "{}: {:.1} / {:.1} / {:.1} ms (off / exact / per-op)",
             row.name,

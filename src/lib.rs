@@ -4,24 +4,31 @@
 //! The pipeline, one module per stage:
 //!
 //! 1. [`parse`]: parse and validate the binary, collect module metadata;
-//! 2. [`translate`]: lower each function body to Cranelift IR;
-//! 3. [`codegen`]: compile functions and trampolines to machine code, in
+//! 2. [`fuel`]: when metered, plan each function body's fuel charges;
+//! 3. [`translate`]: lower each function body to Cranelift IR, with its
+//!    charges;
+//! 4. [`codegen`]: compile functions and trampolines to machine code, in
 //!    parallel, recording trap sites;
-//! 4. [`emit`]: write the relocatable object with its module descriptor.
+//! 5. [`emit`]: write the relocatable object with its module descriptor.
+//!
+//! Fuel planning and translation walk a body with the same model of its
+//! control structure, [`control::ControlStack`], so they agree on what is
+//! reachable.
 //!
 //! [`compile`] runs the whole pipeline. [`loader`] links an object into a
 //! shared library and loads it into this process (for `fuelc run` and the
 //! tests); [`executable`] links it into a standalone program (`fuelc
 //! build`), with the system C compiler found by [`toolchain`];
-//! [`cargo_build`] compiles and links modules from Cargo build scripts. What the compiler and the runtime share (context layout, trap
-//! codes, symbol names, metadata) is defined once, in
-//! [`fuelc_runtime::abi`].
+//! [`cargo_build`] compiles and links modules from Cargo build scripts.
+//! What the compiler and the runtime share (context layout, trap codes,
+//! symbol names, metadata) is defined once, in [`fuelc_runtime::abi`].
 
 #![deny(missing_docs)]
 
 pub mod c_syntax;
 pub mod cargo_build;
 pub mod codegen;
+pub mod control;
 pub mod emit;
 pub mod error;
 pub mod executable;

@@ -38,16 +38,16 @@
 //! so that it stops exactly where per-op mode stops. The plan therefore also
 //! lists every operator's own charge ([`FuelPlan::op_charges`]).
 //!
-//! The walk tracks reachability exactly as the translator does (code after
-//! `br`, `br_table`, `return` and `unreachable` up to the enclosing `else`
-//! or `end` is never translated and so never charged). This module must
-//! stay in step with `translate::control` on that point and nothing else.
+//! The walk decides reachability with the translator's model of control,
+//! [`ControlStack`]: code the translator does not translate is never
+//! charged.
 
 use fuelc_runtime::abi::FuelMode;
 use wasmparser::{BlockType, FunctionBody, Operator, OperatorsReader};
 
 use super::cost::{operator_name, OperatorCost};
 use super::Metering;
+use crate::control::{ConstructKind, ControlStack};
 use crate::error::CompileError;
 
 /// Constant operands of at most this many units (bytes, elements or pages)
@@ -186,21 +186,8 @@ struct OpenBlock {
     latch: bool,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Function,
-    Block,
-    /// A loop; `params` when its type may give it parameters.
-    Loop {
-        params: bool,
-    },
-    If {
-        else_seen: bool,
-    },
-}
-
-struct Frame {
-    kind: Kind,
+/// What the planner keeps in each control frame.
+struct PlanFrame {
     /// The operator that opens it.
     op_index: usize,
     /// The metered block open when it opened ([`Planner::block_id`]).
@@ -208,18 +195,13 @@ struct Frame {
     /// An `if` whose straight-line arms are part of the enclosing metered
     /// block (see [`Planner::merge_if`]).
     merged: bool,
-    /// Whether control can arrive after the construct's `end` (a branch
-    /// targets it, or an arm falls through).
-    next_reachable: bool,
-    /// Whether a branch targets the construct's `end`.
-    targeted: bool,
+    /// A loop whose type may give it parameters.
+    params: bool,
 }
 
 struct Planner {
     mode: FuelMode,
-    frames: Vec<Frame>,
-    reachable: bool,
-    unreachable_depth: u32,
+    control: ControlStack<PlanFrame>,
     /// The open metered block.
     open: Option<OpenBlock>,
     /// Counts the metered blocks started, so that a frame knows whether
@@ -342,8 +324,7 @@ impl Planner {
         };
         if cost > 0 {
             // An arm's cost is in the block's already (`merge_if`).
-            let in_arm = self.frames.last().is_some_and(|f| f.merged);
-            if !in_arm {
+            if !self.control.innermost().data.merged {
                 open.cost = open.cost.saturating_add(cost);
             }
             open.charged += 1;
@@ -351,52 +332,45 @@ impl Planner {
         }
     }
 
-    /// Opens the frame of the construct that operator `op_index` starts;
-    /// the body of a loop and the arms of an `if` start metered blocks.
-    fn open_frame(&mut self, kind: Kind, op_index: usize) {
-        self.frames.push(Frame {
-            kind,
+    /// Whether the current operator is in an arm of a merged `if`.
+    fn in_merged_arm(&self) -> bool {
+        self.control.innermost().data.merged
+    }
+
+    /// Opens the frame of the construct that operator `op_index` starts
+    /// (`params` for a loop whose type may give it parameters); the body of
+    /// a loop and the arms of an `if` start metered blocks.
+    fn open_frame(&mut self, kind: ConstructKind, op_index: usize, params: bool) {
+        let frame = PlanFrame {
             op_index,
             opened_in: self.block_id,
             merged: false,
-            next_reachable: false,
-            targeted: false,
-        });
-        if kind != Kind::Block {
+            params,
+        };
+        self.control.push(kind, frame);
+        if kind != ConstructKind::Block {
             self.start(op_index + 1);
         }
     }
 
     fn stop(&mut self) {
-        self.reachable = false;
+        self.control.stop();
         self.close();
-    }
-
-    /// The index in `frames` of the frame `depth` levels out.
-    fn frame_index(&self, depth: u32) -> usize {
-        self.frames.len() - 1 - depth as usize
     }
 
     /// Records a branch to the frame `depth` levels out; returns whether
     /// it goes back to a loop header.
     fn branch_to(&mut self, depth: u32) -> bool {
-        let index = self.frame_index(depth);
-        let frame = &mut self.frames[index];
-        if matches!(frame.kind, Kind::Loop { .. }) {
-            return true;
-        }
-        frame.targeted = true;
-        frame.next_reachable = true;
-        false
+        self.control.branch(depth).kind == ConstructKind::Loop
     }
 
     /// A `br_if` at `op_index`: a backward one ends the metered block; a
     /// forward one stays in it and refunds what it skips when taken.
     fn br_if(&mut self, op_index: usize, depth: u32) {
         let backward = self.branch_to(depth);
-        if self.frames.last().is_some_and(|f| f.merged) {
+        if self.in_merged_arm() {
             // An exit of the arm that leaves, planned with its `if`.
-            self.arm_targets.push(self.frame_index(depth));
+            self.arm_targets.push(self.control.index(depth));
             return;
         }
         match (&self.open, self.mode) {
@@ -404,7 +378,7 @@ impl Planner {
                 self.exits.push(Exit {
                     key: op_index,
                     cost: open.cost,
-                    target: Some(self.frame_index(depth)),
+                    target: Some(self.control.index(depth)),
                     joinable: true,
                 });
             }
@@ -418,11 +392,11 @@ impl Planner {
     /// enters its header block past the header's parameters) whose header
     /// block has a charge and is not the open block.
     fn prepay_header(&mut self, op_index: usize, depth: u32) {
-        let frame = &self.frames[self.frame_index(depth)];
-        let loop_index = frame.op_index;
+        let frame = self.control.frame(depth);
+        let loop_index = frame.data.op_index;
         let header = loop_index + 1;
-        let (Some(open), FuelMode::Exact, Kind::Loop { params: false }) =
-            (self.open.as_mut(), self.mode, frame.kind)
+        let prepayable = frame.kind == ConstructKind::Loop && !frame.data.params;
+        let (Some(open), FuelMode::Exact, true) = (self.open.as_mut(), self.mode, prepayable)
         else {
             return;
         };
@@ -480,21 +454,20 @@ impl Planner {
                     key: exit.key,
                     cost: open.cost.saturating_add(exit.cost),
                     // Counted from inside the `if`, not yet pushed.
-                    target: exit.depth.map(|d| self.frames.len() - d as usize),
+                    target: exit.depth.map(|d| self.control.open_frames() - d as usize),
                     joinable: arms.exits.is_empty(),
                 });
                 self.surplus = Some((arms.end, through.key));
                 open.cost = open.cost.saturating_add(through.cost);
             }
         }
-        self.frames.push(Frame {
-            kind: Kind::If { else_seen: false },
+        let frame = PlanFrame {
             op_index: arms.then_arm.key,
             opened_in: self.block_id,
             merged: true,
-            next_reachable: true,
-            targeted: false,
-        });
+            params: false,
+        };
+        self.control.push(ConstructKind::If, frame);
     }
 
     /// At the `end` of block frame `index`, which falls through and opened
@@ -540,8 +513,8 @@ impl Planner {
     /// merged `if` is unreachable (its other arm or its `end` is not),
     /// anywhere else the metered block ends.
     fn leave(&mut self) {
-        if self.frames.last().is_some_and(|f| f.merged) {
-            self.reachable = false;
+        if self.in_merged_arm() {
+            self.control.stop();
         } else {
             self.stop();
         }
@@ -549,55 +522,49 @@ impl Planner {
 
     /// Handles `else` and `end` at the current nesting level.
     fn end_or_else(&mut self, op_index: usize, is_else: bool) {
-        let reachable = self.reachable;
-        let frame = self.frames.last_mut().expect("validated nesting");
-        if frame.merged {
+        if self.in_merged_arm() {
             // The arms stay in the metered block; the else arm, and the
             // `end` (one arm at least falls through), are reachable.
             if is_else {
-                frame.kind = Kind::If { else_seen: true };
+                self.control.else_arm();
             } else {
-                self.frames.pop();
+                self.control.end();
+                debug_assert!(self.control.is_reachable(), "a merged arm falls through");
             }
-            self.reachable = true;
             return;
         }
-        if reachable {
-            frame.next_reachable = true;
-        }
         if is_else {
-            frame.kind = Kind::If { else_seen: true };
-            self.reachable = true;
+            self.control.else_arm();
             self.start(op_index + 1);
             return;
         }
-        let index = self.frames.len() - 1;
-        let frame = self.frames.pop().expect("validated nesting");
+        let fell_through = self.control.is_reachable();
+        let index = self.control.index(0);
+        let frame = self.control.innermost();
+        let targeted = frame.targeted();
         // A block that opened in the open metered block and is left by
         // falling through keeps it open when it can (`join`).
-        let in_open_block = reachable
+        let in_open_block = fell_through
             && self.mode == FuelMode::Exact
-            && frame.kind == Kind::Block
+            && frame.kind == ConstructKind::Block
             && self.open.is_some()
-            && frame.opened_in == self.block_id;
-        let joins = in_open_block && frame.targeted && self.join(index);
-        if in_open_block && (joins || !frame.targeted) {
-            self.inner_blocks.push(frame.op_index);
+            && frame.data.opened_in == self.block_id;
+        let block_op = frame.data.op_index;
+        let joins = in_open_block && targeted && self.join(index);
+        if in_open_block && (joins || !targeted) {
+            self.inner_blocks.push(block_op);
         }
-        let merges = match frame.kind {
-            Kind::Function => {
+        let merges = match self.control.end().kind {
+            ConstructKind::Function => {
                 self.stop();
                 return;
             }
-            Kind::If { .. } => true,
-            Kind::Block | Kind::Loop { .. } => frame.targeted && !joins,
+            ConstructKind::If => true,
+            ConstructKind::Block | ConstructKind::Loop => targeted && !joins,
         };
-        let next_reachable =
-            frame.next_reachable || matches!(frame.kind, Kind::If { else_seen: false });
-        if !next_reachable {
-            self.stop();
-        } else if merges || !reachable {
-            self.reachable = true;
+        if !self.control.is_reachable() {
+            self.close();
+        } else if merges || !fell_through {
             self.start(op_index + 1);
         }
     }
@@ -928,16 +895,12 @@ pub fn plan_function(
     let costs = &metering.costs;
     let mut p = Planner {
         mode: metering.mode,
-        frames: vec![Frame {
-            kind: Kind::Function,
+        control: ControlStack::new(PlanFrame {
             op_index: 0,
             opened_in: 0,
             merged: false,
-            next_reachable: false,
-            targeted: false,
-        }],
-        reachable: true,
-        unreachable_depth: 0,
+            params: false,
+        }),
         open: None,
         block_id: 0,
         exits: Vec::new(),
@@ -963,18 +926,20 @@ pub fn plan_function(
         let op = reader.read()?;
         let i = op_index;
         op_index += 1;
-        if !p.reachable {
-            match op {
+        let reachable = p.control.is_reachable();
+        if !reachable {
+            // Only the `else` or `end` that ends the unreachable code is
+            // planned.
+            let skipped = match op {
                 Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
-                    p.unreachable_depth += 1;
-                    continue;
+                    !p.control.enters()
                 }
-                Operator::End if p.unreachable_depth > 0 => {
-                    p.unreachable_depth -= 1;
-                    continue;
-                }
-                Operator::Else | Operator::End if p.unreachable_depth == 0 => {}
-                _ => continue,
+                Operator::Else => p.control.skips_else(),
+                Operator::End => p.control.skips_end(),
+                _ => true,
+            };
+            if skipped {
+                continue;
             }
         }
         let mut cost = match costs.operator(&op) {
@@ -1004,7 +969,7 @@ pub fn plan_function(
             Operator::I32Const { value } => Some(value as u32),
             _ => None,
         };
-        if p.reachable {
+        if reachable {
             p.add(i, cost, unobservable(&op), has_effect(&op));
             if charges_itself {
                 p.start(i + 1);
@@ -1014,23 +979,19 @@ pub fn plan_function(
             Operator::If { .. } if p.mode == FuelMode::Exact => {
                 match straight_arms(reader.clone(), i, costs) {
                     Some(arms) => p.merge_if(&arms),
-                    None => p.open_frame(Kind::If { else_seen: false }, i),
+                    None => p.open_frame(ConstructKind::If, i, false),
                 }
             }
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
-                let kind = match op {
-                    Operator::Block { .. } => Kind::Block,
-                    Operator::Loop { blockty } => Kind::Loop {
-                        params: matches!(blockty, BlockType::FuncType(_)),
-                    },
-                    _ => Kind::If { else_seen: false },
-                };
-                p.open_frame(kind, i);
+            Operator::Block { .. } => p.open_frame(ConstructKind::Block, i, false),
+            Operator::Loop { blockty } => {
+                let params = matches!(blockty, BlockType::FuncType(_));
+                p.open_frame(ConstructKind::Loop, i, params);
             }
+            Operator::If { .. } => p.open_frame(ConstructKind::If, i, false),
             Operator::Else => p.end_or_else(i, true),
             Operator::End => p.end_or_else(i, false),
             Operator::Br { relative_depth } => {
-                let in_arm = p.frames.last().is_some_and(|f| f.merged);
+                let in_arm = p.in_merged_arm();
                 if p.branch_to(relative_depth) && !in_arm {
                     p.prepay_header(i, relative_depth);
                 }

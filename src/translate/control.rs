@@ -1,15 +1,17 @@
 //! Structured control flow: `block`, `loop`, `if`/`else`, `end`, branches
 //! and `return`.
 //!
-//! Each open construct is a [`Frame`]. Its results flow to a continuation
-//! block (`next`) through block parameters; a loop's branch target is its
-//! header, whose block parameters are the loop's parameters. Values that
-//! enter an `if` are kept on the operand stack and reused by the `else` arm,
-//! since the condition's block dominates both arms.
+//! Each open construct has a [`Frame`] in the translator's
+//! [`ControlStack`] (shared with fuel planning, which so charges exactly
+//! the code translated). Its results flow to a continuation block (`next`)
+//! through block parameters; a loop's branch target is its header, whose
+//! block parameters are the loop's parameters. Values that enter an `if`
+//! are kept on the operand stack and reused by the `else` arm, since the
+//! condition's block dominates both arms.
 //!
-//! Code after an unconditional transfer (`br`, `br_table`, `return`,
-//! `unreachable`) is not translated: the translator counts the control
-//! frames it skips until the enclosing `else` or `end`.
+//! Code that the control stack finds unreachable (after `br`, `br_table`,
+//! `return` or `unreachable`, up to the enclosing `else` or `end`) is not
+//! translated.
 //!
 //! This module must not translate anything but control flow.
 
@@ -19,16 +21,15 @@ use wasmparser::{BlockType, BrTable};
 use cranelift_frontend::Variable;
 
 use super::{clif_type, FuncTranslator};
+use crate::control::{ConstructKind, ControlStack};
 use crate::error::CompileError;
 use crate::parse::val_type;
 use fuelc_runtime::abi::{FuncType, TrapCode};
 
-/// What kind of construct a frame is.
-pub(super) enum FrameKind {
-    /// The function body.
-    Function,
-    /// A `block`.
-    Block,
+/// The Cranelift blocks a construct starts with, besides its continuation.
+pub(super) enum Start {
+    /// The function body and a `block` start in the enclosing code.
+    Inline,
     /// A `loop`; branches go to `header`, except that latches (see
     /// `crate::fuel::Latch`) go to `prepaid`, the header block past its
     /// charge, once the charge is emitted.
@@ -41,25 +42,42 @@ pub(super) enum FrameKind {
     If {
         else_block: ir::Block,
         else_params: Vec<Value>,
-        else_seen: bool,
     },
 }
 
-/// One open control construct.
+/// What the translator keeps for one open control construct.
 pub(super) struct Frame {
-    kind: FrameKind,
+    start: Start,
     /// Continuation block; its parameters are the construct's results.
     next: ir::Block,
     num_params: usize,
     num_results: usize,
     /// Operand stack height below the construct's parameters.
     height: usize,
-    /// Whether anything jumps to `next`.
-    next_reachable: bool,
     /// Variables holding the topmost operands under the frame, when it was
     /// opened in a metered block with a fallback (see
     /// `save_operands_under` in `fuel.rs`); empty otherwise.
     saved_under: Vec<Variable>,
+}
+
+/// The control stack at the body's first operator, with the function
+/// body's frame, whose continuation returns.
+pub(super) fn function_control(
+    builder: &mut cranelift_frontend::FunctionBuilder<'_>,
+    ty: &FuncType,
+) -> ControlStack<Frame> {
+    let next = builder.create_block();
+    for t in &ty.results {
+        builder.append_block_param(next, clif_type(*t));
+    }
+    ControlStack::new(Frame {
+        start: Start::Inline,
+        next,
+        num_params: 0,
+        num_results: ty.results.len(),
+        height: 0,
+        saved_under: Vec::new(),
+    })
 }
 
 pub(super) fn block_args(values: &[Value]) -> Vec<BlockArg> {
@@ -89,47 +107,29 @@ impl FuncTranslator<'_, '_> {
         block
     }
 
-    /// Opens the function body's frame; its continuation returns.
-    pub(super) fn start_function(&mut self, ty: &FuncType) {
-        let results: Vec<Type> = ty.results.iter().map(|t| clif_type(*t)).collect();
-        let next = self.block_with_params(&results);
-        self.frames.push(Frame {
-            kind: FrameKind::Function,
-            next,
-            num_params: 0,
-            num_results: results.len(),
-            height: 0,
-            next_reachable: false,
-            saved_under: Vec::new(),
-        });
-    }
-
-    /// In unreachable code, counts a construct that is skipped and returns
-    /// `true`.
-    fn skip_construct(&mut self) -> bool {
-        if !self.reachable {
-            self.unreachable_depth += 1;
-        }
-        !self.reachable
-    }
-
     /// Opens a frame whose top `num_params` operands are its parameters.
-    fn push_frame(&mut self, kind: FrameKind, num_params: usize, results: &[Type]) {
+    fn push_frame(
+        &mut self,
+        kind: ConstructKind,
+        start: Start,
+        num_params: usize,
+        results: &[Type],
+    ) {
         let next = self.block_with_params(results);
         let height = self.stack.len() - num_params;
-        self.frames.push(Frame {
-            kind,
+        let frame = Frame {
+            start,
             next,
             num_params,
             num_results: results.len(),
             height,
-            next_reachable: false,
             saved_under: Vec::new(),
-        });
+        };
+        self.control.push(kind, frame);
     }
 
     pub(super) fn translate_block(&mut self, bt: BlockType) -> Result<(), CompileError> {
-        if self.skip_construct() {
+        if !self.control.enters() {
             return Ok(());
         }
         let (params, results) = self.block_type(bt);
@@ -140,8 +140,8 @@ impl FuncTranslator<'_, '_> {
             // the metered block: the fast code opens and closes them.
             return Ok(());
         }
-        self.push_frame(FrameKind::Block, params.len(), &results);
-        self.frames.last_mut().expect("just pushed").saved_under = saved_under;
+        self.push_frame(ConstructKind::Block, Start::Inline, params.len(), &results);
+        self.control.innermost_mut().data.saved_under = saved_under;
         Ok(())
     }
 
@@ -150,7 +150,7 @@ impl FuncTranslator<'_, '_> {
             !self.in_fallback(),
             "only a block's last operator transfers control"
         );
-        if self.skip_construct() {
+        if !self.control.enters() {
             return Ok(());
         }
         let (params, results) = self.block_type(bt);
@@ -161,16 +161,16 @@ impl FuncTranslator<'_, '_> {
         self.builder.switch_to_block(header);
         self.stack
             .extend_from_slice(self.builder.block_params(header));
-        let kind = FrameKind::Loop {
+        let start = Start::Loop {
             header,
             prepaid: None,
         };
-        self.push_frame(kind, params.len(), &results);
+        self.push_frame(ConstructKind::Loop, start, params.len(), &results);
         Ok(())
     }
 
     pub(super) fn translate_if(&mut self, bt: BlockType) -> Result<(), CompileError> {
-        if self.skip_construct() {
+        if !self.control.enters() {
             return Ok(());
         }
         // Inside a fallback, only an `if` whose arms are in the metered
@@ -187,48 +187,38 @@ impl FuncTranslator<'_, '_> {
         self.builder.seal_block(else_block);
         self.builder.switch_to_block(then_block);
         self.emit_planned_refund();
-        let kind = FrameKind::If {
+        let start = Start::If {
             else_block,
             else_params: self.peek_n(params.len()).to_vec(),
-            else_seen: false,
         };
-        self.push_frame(kind, params.len(), &results);
+        self.push_frame(ConstructKind::If, start, params.len(), &results);
         Ok(())
     }
 
     pub(super) fn translate_else(&mut self) -> Result<(), CompileError> {
-        if self.unreachable_depth > 0 {
+        if self.control.skips_else() {
             return Ok(());
         }
-        let reachable = self.reachable;
-        let frame = self.frames.last_mut().expect("validated else");
-        if reachable {
-            let args = block_args(&self.stack[self.stack.len() - frame.num_results..]);
-            self.builder.ins().jump(frame.next, &args);
-            frame.next_reachable = true;
-        }
-        self.stack.truncate(frame.height);
-        let FrameKind::If {
+        self.jump_to_next_if_falling_through();
+        // Frames are only opened in reachable code, so the else arm is
+        // reachable through the `if`'s branch.
+        let frame = &self.control.else_arm().data;
+        let Start::If {
             else_block,
             else_params,
-            else_seen,
-        } = &mut frame.kind
+        } = &frame.start
         else {
             unreachable!("validated else closes an if");
         };
-        *else_seen = true;
+        self.stack.truncate(frame.height);
         self.stack.extend_from_slice(else_params);
         self.builder.switch_to_block(*else_block);
-        // Frames are only opened in reachable code, so the else arm is
-        // reachable through the `if`'s branch.
-        self.reachable = true;
         self.emit_planned_refund();
         Ok(())
     }
 
     pub(super) fn translate_end(&mut self) -> Result<(), CompileError> {
-        if self.unreachable_depth > 0 {
-            self.unreachable_depth -= 1;
+        if self.control.skips_end() {
             return Ok(());
         }
         if self.in_fallback() && !self.fallback_closes_frame() {
@@ -239,26 +229,21 @@ impl FuncTranslator<'_, '_> {
             // closes the frame.
             return Ok(());
         }
-        let mut frame = self.frames.pop().expect("validated end");
-        if self.reachable {
-            let args = block_args(&self.stack[self.stack.len() - frame.num_results..]);
-            self.builder.ins().jump(frame.next, &args);
-            frame.next_reachable = true;
-        }
-        match &frame.kind {
-            FrameKind::If {
+        self.jump_to_next_if_falling_through();
+        let ended = self.control.end();
+        let frame = ended.data;
+        match &frame.start {
+            Start::If {
                 else_block,
                 else_params,
-                else_seen: false,
-            } => {
+            } if !ended.else_seen => {
                 // An `if` without `else` passes its parameters through.
                 self.builder.switch_to_block(*else_block);
                 self.emit_planned_refund();
                 let args = block_args(else_params);
                 self.builder.ins().jump(frame.next, &args);
-                frame.next_reachable = true;
             }
-            FrameKind::Loop { header, prepaid } => {
+            Start::Loop { header, prepaid } => {
                 self.seal_loop_header(*header);
                 if let Some(prepaid) = prepaid {
                     self.seal_loop_header(*prepaid);
@@ -272,15 +257,15 @@ impl FuncTranslator<'_, '_> {
         // The results first: `use_var` may append parameters to the block.
         let results = self.builder.block_params(frame.next).to_vec();
         debug_assert_eq!(results.len(), frame.num_results);
-        if frame.next_reachable {
+        let reachable = self.control.is_reachable();
+        if reachable {
             let first = frame.height - frame.saved_under.len();
             for (slot, var) in frame.saved_under.iter().enumerate() {
                 self.stack[first + slot] = self.builder.use_var(*var);
             }
         }
-        self.reachable = frame.next_reachable;
-        if let FrameKind::Function = frame.kind {
-            if self.reachable {
+        if ended.kind == ConstructKind::Function {
+            if reachable {
                 self.builder.ins().return_(&results);
             }
         } else {
@@ -289,17 +274,23 @@ impl FuncTranslator<'_, '_> {
         Ok(())
     }
 
+    /// At an `else` or `end` reached by falling through, passes the
+    /// innermost construct's results to its continuation.
+    fn jump_to_next_if_falling_through(&mut self) {
+        if self.control.is_reachable() {
+            let frame = &self.control.innermost().data;
+            let args = block_args(&self.stack[self.stack.len() - frame.num_results..]);
+            self.builder.ins().jump(frame.next, &args);
+        }
+    }
+
     /// The branch target of the frame `depth` levels out, and how many
     /// operands a branch to it carries.
     pub(super) fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
-        let index = self.frames.len() - 1 - depth as usize;
-        let frame = &mut self.frames[index];
-        match frame.kind {
-            FrameKind::Loop { header, .. } => (header, frame.num_params),
-            _ => {
-                frame.next_reachable = true;
-                (frame.next, frame.num_results)
-            }
+        let frame = &self.control.branch(depth).data;
+        match frame.start {
+            Start::Loop { header, .. } => (header, frame.num_params),
+            _ => (frame.next, frame.num_results),
         }
     }
 
@@ -308,7 +299,7 @@ impl FuncTranslator<'_, '_> {
         let target = self.latch_target(depth).unwrap_or(target);
         let args = block_args(self.peek_n(arity));
         self.builder.ins().jump(target, &args);
-        self.reachable = false;
+        self.control.stop();
         Ok(())
     }
 
@@ -344,11 +335,10 @@ impl FuncTranslator<'_, '_> {
         if !self.is_latch() {
             return None;
         }
-        let frame = &self.frames[self.frames.len() - 1 - depth as usize];
-        let FrameKind::Loop {
+        let Start::Loop {
             prepaid: Some(prepaid),
             ..
-        } = frame.kind
+        } = self.control.frame(depth).data.start
         else {
             unreachable!("a latch branches to a loop whose header block charged");
         };
@@ -361,8 +351,8 @@ impl FuncTranslator<'_, '_> {
         let prepaid = self.builder.create_block();
         self.builder.ins().jump(prepaid, &[]);
         self.builder.switch_to_block(prepaid);
-        let frame = self.frames.last_mut().expect("in the loop's frame");
-        let FrameKind::Loop { prepaid: entry, .. } = &mut frame.kind else {
+        let frame = &mut self.control.innermost_mut().data;
+        let Start::Loop { prepaid: entry, .. } = &mut frame.start else {
             unreachable!("a header block starts its loop's body");
         };
         debug_assert!(entry.is_none(), "one header block per loop");
@@ -411,21 +401,21 @@ impl FuncTranslator<'_, '_> {
             let args = block_args(self.peek_n(arity));
             self.builder.ins().jump(target, &args);
         }
-        self.reachable = false;
+        self.control.stop();
         Ok(())
     }
 
     pub(super) fn translate_return(&mut self) -> Result<(), CompileError> {
-        let arity = self.frames[0].num_results;
+        let arity = self.control.function().data.num_results;
         let results = self.peek_n(arity).to_vec();
         self.builder.ins().return_(&results);
-        self.reachable = false;
+        self.control.stop();
         Ok(())
     }
 
     pub(super) fn translate_unreachable(&mut self) -> Result<(), CompileError> {
         self.trap(TrapCode::Unreachable);
-        self.reachable = false;
+        self.control.stop();
         Ok(())
     }
 

@@ -298,8 +298,11 @@ impl FuncTranslator<'_, '_> {
                 break;
             }
             self.next_charge += 1;
-            debug_assert!(self.reachable, "charges are planned in reachable code");
-            if !self.reachable {
+            debug_assert!(
+                self.control.is_reachable(),
+                "charges are planned in reachable code"
+            );
+            if !self.control.is_reachable() {
                 continue;
             }
             match charge.fallback {
@@ -357,7 +360,7 @@ impl FuncTranslator<'_, '_> {
         // once the fallback's stack is known, so it jumps from a block of
         // its own. After a latch's `br` both copies are unreachable, and
         // nothing rejoins.
-        let fast_reachable = self.reachable;
+        let fast_reachable = self.control.is_reachable();
         let fast_end = fast_reachable.then(|| {
             let fast_end = self.builder.create_block();
             self.builder.ins().jump(fast_end, &[]);
@@ -367,7 +370,7 @@ impl FuncTranslator<'_, '_> {
         let fast_stack = std::mem::replace(&mut self.stack, fallback.stack);
         let first_cold = self.builder.func.dfg.num_blocks();
         self.builder.switch_to_block(fallback.entry);
-        self.reachable = true;
+        self.control.set_reachable(true);
         self.replay = Some(Replay {
             branches: fallback.branches.into_iter(),
             frames: fallback.frames.into_iter(),
@@ -393,7 +396,11 @@ impl FuncTranslator<'_, '_> {
             "the fallback used all the fast code resolved"
         );
         self.replay = None;
-        debug_assert_eq!(self.reachable, fast_reachable, "same operators");
+        debug_assert_eq!(
+            self.control.is_reachable(),
+            fast_reachable,
+            "same operators"
+        );
         for header in fallback.headers {
             self.builder.seal_block(header);
         }

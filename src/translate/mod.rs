@@ -33,6 +33,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use fuelc_runtime::abi::{self, FuncType, ValType, VmctxLayout};
 use wasmparser::FunctionBody;
 
+use crate::control::ControlStack;
 use crate::error::CompileError;
 use crate::fuel::{plan_function, FuelPlan, Metering};
 use crate::parse::ParsedModule;
@@ -183,13 +184,12 @@ pub fn translate_function(
     let vmctx = builder.block_params(entry)[0];
     let params: Vec<Value> = builder.block_params(entry)[1..].to_vec();
 
-    let mut t = FuncTranslator::new(env, builder, func_index, vmctx);
+    let mut t = FuncTranslator::new(env, builder, func_index, vmctx, ty);
     t.set_stack_limit();
     let declared_locals = t.declare_locals(ty, &params, body)?;
     if let Some(metering) = env.metering {
         t.fuel = plan_function(body, declared_locals, metering)?;
     }
-    t.start_function(ty);
     let mut reader = body.get_operators_reader()?;
     // The reader at the first operator of the metered block whose exact
     // fallback is open (see `fuel.rs`).
@@ -227,12 +227,9 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     locals: Vec<(Variable, Type)>,
     /// The wasm operand stack.
     stack: Vec<Value>,
-    /// Open control frames; the outermost is the function body.
-    frames: Vec<control::Frame>,
-    /// Whether the current position can execute.
-    reachable: bool,
-    /// Number of control frames opened while unreachable (not translated).
-    unreachable_depth: u32,
+    /// Open control frames (the outermost is the function body), and
+    /// whether the current operator can execute.
+    control: ControlStack<control::Frame>,
     /// Byte offset of the operator being translated.
     offset: usize,
     /// Imported signatures of indirect-call types, by type index.
@@ -260,10 +257,12 @@ pub(crate) struct FuncTranslator<'a, 'f> {
 impl<'a, 'f> FuncTranslator<'a, 'f> {
     fn new(
         env: &'a ModuleEnv<'a>,
-        builder: FunctionBuilder<'f>,
+        mut builder: FunctionBuilder<'f>,
         func_index: u32,
         vmctx: Value,
+        ty: &FuncType,
     ) -> Self {
+        let control = control::function_control(&mut builder, ty);
         FuncTranslator {
             env,
             builder,
@@ -271,9 +270,7 @@ impl<'a, 'f> FuncTranslator<'a, 'f> {
             vmctx,
             locals: Vec::new(),
             stack: Vec::new(),
-            frames: Vec::new(),
-            reachable: true,
-            unreachable_depth: 0,
+            control,
             offset: 0,
             type_sigs: vec![None; env.module.metadata.types.len()],
             builtin_sigs: Vec::new(),

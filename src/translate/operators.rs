@@ -651,7 +651,7 @@ macro_rules! define_visit {
     ($(@$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
         $(
             fn $visit(&mut self $($(, $arg: $argty)*)?) -> Self::Output {
-                if !self.reachable && !is_control!($op) {
+                if !self.control.is_reachable() && !is_control!($op) {
                     return Ok(());
                 }
                 lower!(self, $op $({ $($arg),* })?)

@@ -14,7 +14,7 @@
 //!
 //! Side by side, each kernel also runs in Wasmtime 50 (its Python package,
 //! driven by `benches/wasmtime_timer.py`), without fuel and with
-//! `consume_fuel`, one call of each after every round of fuelc's calls.
+//! `consume_fuel`, interleaved, after fuelc's runs of the kernel.
 //! Wasmtime's checksum must be fuelc's, and its fuel fuelc's (the
 //! `wasmtime` cost model is Wasmtime's). The table adds Wasmtime's
 //! fuel/off ratio and fuelc exact's time over Wasmtime-with-fuel's. Without
@@ -302,8 +302,10 @@ impl Row {
     }
 }
 
-/// Compiles, checks and times one kernel, with Wasmtime's runs after each
-/// round when `wasmtime` runs.
+/// Compiles, checks and times one kernel; then times it in Wasmtime when
+/// `wasmtime` runs (after fuelc's runs, not between them: a round of
+/// Wasmtime's disturbs the caches and branch predictors for the fuelc call
+/// that follows it).
 fn measure(kernel: &Kernel, wasm: &[u8], runs: usize, mut wasmtime: Option<Wasmtime>) -> Row {
     let mut compiled = VARIANTS.map(|v| Compiled::new(kernel, wasm, v));
     // The warm-up call of each variant gives the outcome every timed call
@@ -323,7 +325,6 @@ fn measure(kernel: &Kernel, wasm: &[u8], runs: usize, mut wasmtime: Option<Wasmt
         ));
     }
     let mut times = [(); 3].map(|()| Vec::with_capacity(runs));
-    let mut wasmtime_times = [(); 2].map(|()| Vec::with_capacity(runs));
     for _ in 0..runs {
         for (i, c) in compiled.iter_mut().enumerate() {
             let (outcome, elapsed) = c.call(kernel);
@@ -335,7 +336,10 @@ fn measure(kernel: &Kernel, wasm: &[u8], runs: usize, mut wasmtime: Option<Wasmt
             }
             times[i].push(elapsed.as_secs_f64() * 1e3);
         }
-        if let Some(wasmtime) = &mut wasmtime {
+    }
+    let mut wasmtime_times = [(); 2].map(|()| Vec::with_capacity(runs));
+    if let Some(wasmtime) = &mut wasmtime {
+        for _ in 0..runs {
             let run = wasmtime.run(kernel).unwrap_or_else(|e| fail(&e));
             if run.outcome != exact {
                 fail(&format!(

@@ -331,7 +331,7 @@ impl FuncTranslator<'_, '_> {
 
     /// For a latch in the fast code, the loop `depth` levels out's header
     /// block past its charge.
-    fn latch_target(&self, depth: u32) -> Option<ir::Block> {
+    fn latch_target(&mut self, depth: u32) -> Option<ir::Block> {
         if !self.is_latch() {
             return None;
         }
@@ -342,6 +342,7 @@ impl FuncTranslator<'_, '_> {
         else {
             unreachable!("a latch branches to a loop whose header block charged");
         };
+        self.latches_taken += 1;
         Some(prepaid)
     }
 

@@ -210,6 +210,11 @@ pub fn translate_function(
     }
     debug_assert!(t.fallback.is_none(), "every fallback rejoined");
     debug_assert!(t.all_charges_emitted(), "every planned charge was emitted");
+    debug_assert_eq!(
+        t.latches_taken,
+        t.fuel.latches.len(),
+        "every planned latch was translated as one"
+    );
     reader.finish()?;
     t.builder.finalize(env.frontend_config);
     Ok(func)
@@ -245,6 +250,9 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     /// Index of the next charge to emit, in `fuel.blocks` (exact mode) or
     /// `fuel.op_charges` (per-op mode).
     next_charge: usize,
+    /// How many of the plan's latches have entered their loop's header
+    /// block past its charge.
+    latches_taken: usize,
     /// The exact fallback of the metered block being translated, if it
     /// has one.
     fallback: Option<fuel::Fallback>,
@@ -278,6 +286,7 @@ impl<'a, 'f> FuncTranslator<'a, 'f> {
             op_index: 0,
             fuel: FuelPlan::default(),
             next_charge: 0,
+            latches_taken: 0,
             fallback: None,
             replay: None,
             oof_stub: None,

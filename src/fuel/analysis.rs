@@ -181,9 +181,6 @@ struct OpenBlock {
     /// at its entry would stop before that effect, where per-op mode stops
     /// after it.
     needs_fallback: bool,
-    /// Whether it ends with a [`Latch`] (its cost includes the prepaid
-    /// header block).
-    latch: bool,
 }
 
 /// What the planner keeps in each control frame.
@@ -271,17 +268,18 @@ impl Planner {
             ..block
         };
         if block.cost > 0 && self.mode == FuelMode::Exact {
+            // A latch ends its block (its cost includes the prepaid header
+            // block), and its copy ends with its own branch.
+            let latch = self
+                .latches
+                .last()
+                .is_some_and(|l| l.op_index == block.last);
             let exact_alone = block.charged < 2 && !refunded && !block.needs_fallback;
             self.blocks.push(Charge {
                 op_index: block.first,
                 cost: block.cost,
                 fallback: (!exact_alone).then_some(Fallback {
-                    // A latch's copy ends with its own branch.
-                    join: if block.latch {
-                        block.last + 1
-                    } else {
-                        block.join
-                    },
+                    join: if latch { block.last + 1 } else { block.join },
                     last: block.last,
                 }),
             });
@@ -299,7 +297,6 @@ impl Planner {
             cost: 0,
             charged: 0,
             needs_fallback: false,
-            latch: false,
         });
     }
 
@@ -386,6 +383,16 @@ impl Planner {
         }
     }
 
+    /// A `br` at `op_index`: the metered block ends with it; one back to a
+    /// loop, outside a merged arm, may be a [`Latch`].
+    fn br(&mut self, op_index: usize, depth: u32) {
+        let in_arm = self.in_merged_arm();
+        if self.branch_to(depth) && !in_arm {
+            self.prepay_header(op_index, depth);
+        }
+        self.leave();
+    }
+
     /// Makes the `br` at `op_index` back to the loop `depth` levels out,
     /// the last operator of the open metered block, a [`Latch`] when it
     /// can be: in exact mode, for a loop without parameters (the branch
@@ -407,7 +414,6 @@ impl Planner {
             return;
         };
         open.cost = open.cost.saturating_add(self.blocks[i].cost);
-        open.latch = true;
         // Short of the two charges, the block must still run as far as
         // per-op mode would.
         open.needs_fallback = true;
@@ -990,13 +996,7 @@ pub fn plan_function(
             Operator::If { .. } => p.open_frame(ConstructKind::If, i, false),
             Operator::Else => p.end_or_else(i, true),
             Operator::End => p.end_or_else(i, false),
-            Operator::Br { relative_depth } => {
-                let in_arm = p.in_merged_arm();
-                if p.branch_to(relative_depth) && !in_arm {
-                    p.prepay_header(i, relative_depth);
-                }
-                p.leave();
-            }
+            Operator::Br { relative_depth } => p.br(i, relative_depth),
             Operator::BrIf { relative_depth } => p.br_if(i, relative_depth),
             Operator::BrTable { targets } => {
                 for depth in targets.targets() {

@@ -312,7 +312,7 @@ impl FuncTranslator<'_, '_> {
                 }
                 None => self.emit_charge(charge.cost),
             }
-            if exact && self.heads_latched_loop() {
+            if self.heads_latched_loop() {
                 self.open_prepaid_entry();
             }
         }

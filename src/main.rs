@@ -43,6 +43,10 @@ enum Command {
         /// Also write a typed C header for the module (see README, "C hosts").
         #[arg(long, value_name = "OUT.h")]
         emit_header: Option<PathBuf>,
+        /// Print each function's loops and whether each is counted (its trip
+        /// count known when it is entered), or why not; needs `--fuel`.
+        #[arg(long)]
+        fuel_report: bool,
         #[command(flatten)]
         codegen: CodegenArgs,
     },
@@ -424,6 +428,7 @@ fn compile_command(
     input: &Path,
     output: &Path,
     header: Option<&Path>,
+    fuel_report: bool,
     codegen: &CodegenArgs,
 ) -> Result<()> {
     let wasm = read_module(input)?;
@@ -434,11 +439,22 @@ fn compile_command(
         );
     }
     let options = codegen.options(input, &fuel)?;
+    if fuel_report && options.metering.is_none() {
+        bail!("--fuel-report reports on metered code: add --fuel exact");
+    }
     let object = compile(&wasm, &options)?;
-    if let Some(header) = header {
+    if header.is_some() || fuel_report {
         let module = fuelc::parse::parse(&wasm, &options.prefix, options.bounds_checks)?;
-        let text = fuelc::header::c_header(&module.metadata, &options.prefix)?;
-        std::fs::write(header, text).with_context(|| format!("writing {}", header.display()))?;
+        if let Some(header) = header {
+            let text = fuelc::header::c_header(&module.metadata, &options.prefix)?;
+            std::fs::write(header, text)
+                .with_context(|| format!("writing {}", header.display()))?;
+        }
+        if let Some(metering) = &options.metering {
+            if fuel_report {
+                print!("{}", fuelc::fuel::loop_report(&module, metering)?);
+            }
+        }
     }
     std::fs::write(output, object).with_context(|| format!("writing {}", output.display()))
 }
@@ -468,8 +484,9 @@ fn main() -> ExitCode {
             input,
             output,
             emit_header,
+            fuel_report,
             codegen,
-        } => compile_command(input, output, emit_header.as_deref(), codegen),
+        } => compile_command(input, output, emit_header.as_deref(), *fuel_report, codegen),
         Command::Run {
             input,
             invoke: Some(name),

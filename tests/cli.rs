@@ -232,6 +232,68 @@ fn fuel_flags_are_checked() {
 }
 
 #[test]
+fn fuel_report_lists_loops_with_their_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = r#"(module
+      (func $callee)
+      (func (export "sum\nup") (param $n i32) (result i32) (local $i i32) (local $s i32)
+        (loop $l
+          (local.set $s (i32.add (local.get $s) (local.get $i)))
+          (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                              (local.get $n))))
+        (loop $m
+          (call $callee)
+          (br_if $m (local.tee $n (i32.add (local.get $n) (i32.const -1)))))
+        (local.get $s)))"#;
+    let input = write(dir.path(), "loops.wat", wat.as_bytes());
+    let out = dir.path().join("out.o");
+    let (input, out) = (input.to_str().unwrap(), out.to_str().unwrap());
+    // The loops' byte offsets, found independently of fuelc.
+    let wasm = wat::parse_str(wat).unwrap();
+    let mut loops = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
+        if let wasmparser::Payload::CodeSectionEntry(body) = payload.unwrap() {
+            let mut reader = body.get_operators_reader().unwrap();
+            while !reader.eof() {
+                let offset = reader.original_position();
+                if let wasmparser::Operator::Loop { .. } = reader.read().unwrap() {
+                    loops.push(offset);
+                }
+            }
+        }
+    }
+    assert_eq!(loops.len(), 2);
+    let report = fuelc(&[
+        "compile",
+        input,
+        "-o",
+        out,
+        "--fuel",
+        "exact",
+        "--cost-model",
+        "uniform",
+        "--fuel-report",
+    ]);
+    // The function without loops is not listed; the name is escaped. The
+    // first loop's body is eleven operators, one fuel each.
+    let expected = format!(
+        "func 1 \"sum\\nup\":\n\
+         \x20 loop at {:#x}: sliced, do-while: i32 local 1 += 1 per iteration, again while \
+         local 1 <u local 0; 11 fuel per iteration\n\
+         \x20 loop at {:#x}: not sliced: it calls a function (at {:#x})\n\
+         2 loops, 1 sliced\n",
+        loops[0],
+        loops[1],
+        loops[1] + 2,
+    );
+    assert_stdout(&report, &expected);
+    assert_one_line_error(
+        &fuelc(&["compile", input, "-o", out, "--fuel-report"]),
+        &["--fuel-report", "--fuel exact"],
+    );
+}
+
+#[test]
 fn readme_quick_start_example_runs() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/fac.wat");
     let out = fuelc(&["run", example, "--invoke", "fac", "20"]);

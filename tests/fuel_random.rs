@@ -211,22 +211,6 @@ fn overflowed(o: &Option<Observation>) -> bool {
     )
 }
 
-/// Whether `exact` agrees with `per_op`: equal, or both stopped by the same
-/// trap (not out of fuel) with `exact` having consumed at least as much.
-fn agrees(exact: &Observation, per_op: &Observation) -> bool {
-    match (&exact.outcome, &per_op.outcome) {
-        (Err((code, function)), Err((reference, ref_function)))
-            if *code != TrapCode::OutOfFuel && code == reference && function == ref_function =>
-        {
-            exact.consumed >= per_op.consumed
-                && exact.consumed + exact.remaining == per_op.consumed + per_op.remaining
-                && exact.handler_calls == per_op.handler_calls
-                && exact.state == per_op.state
-        }
-        _ => exact == per_op,
-    }
-}
-
 fn budgets(reference: &Observation) -> Vec<u64> {
     let mut budgets = match reference.outcome {
         Ok(_) => {
@@ -319,7 +303,7 @@ impl Comparison {
                 }
                 self.runs += 1;
                 let same = match (&actual, &expected) {
-                    (Some(a), Some(e)) => agrees(a, e),
+                    (Some(a), Some(e)) => a.agrees_with(e),
                     (a, e) => a.is_none() && e.is_none(),
                 };
                 if !same {

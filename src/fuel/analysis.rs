@@ -46,6 +46,7 @@ use fuelc_runtime::abi::FuelMode;
 use wasmparser::{BlockType, FunctionBody, Operator, OperatorsReader};
 
 use super::cost::{operator_name, OperatorCost};
+use super::loops::{self, CountedLoop, LocalWrite, LoopInfo, LoopScan, NotCounted};
 use super::Metering;
 use crate::control::{ConstructKind, ControlStack};
 use crate::error::CompileError;
@@ -82,6 +83,22 @@ pub struct FuelPlan {
     /// for the loop's first metered block, in operator order (see
     /// [`Latch`]).
     pub latches: Vec<Latch>,
+    /// Exact mode: every reachable loop, in operator order, and whether its
+    /// trip count is known at its entry (see [`super::loops`]).
+    pub loops: Vec<LoopInfo>,
+}
+
+impl FuelPlan {
+    /// The loop opened by operator `op_index`, if it is charged once at its
+    /// entry (see [`super::loops`]): how it is counted, and its step.
+    pub fn slice_at(&self, op_index: usize) -> Option<(CountedLoop, i32)> {
+        let i = self
+            .loops
+            .binary_search_by_key(&op_index, |l| l.op_index)
+            .ok()?;
+        let counted = self.loops[i].verdict.ok()?;
+        Some((counted, counted.sliced_step().ok()?))
+    }
 }
 
 /// A `br` back to a loop whose metered block's charge includes the charge
@@ -217,6 +234,11 @@ struct Planner {
     refunds: Vec<Charge>,
     inner_blocks: Vec<usize>,
     latches: Vec<Latch>,
+    /// Exact mode: what the walk saw in each loop.
+    scans: Vec<LoopScan>,
+    /// The loops open around the current operator, innermost last
+    /// (indices into `scans`).
+    open_loops: Vec<usize>,
 }
 
 /// An exit of the open metered block.
@@ -576,6 +598,97 @@ impl Planner {
     }
 }
 
+impl Planner {
+    /// Opens the scan of the loop whose frame was just pushed at
+    /// `op_index`; a loop around it is then not counted.
+    fn scan_loop(&mut self, op_index: usize, offset: usize, params: bool) {
+        if let Some(&outer) = self.open_loops.last() {
+            self.scans[outer].rule_out(NotCounted::InnerLoop(offset));
+        }
+        let frame = self.control.open_frames() - 1;
+        self.open_loops.push(self.scans.len());
+        self.scans
+            .push(LoopScan::new(op_index, offset, frame, params));
+    }
+
+    /// Records what operator `op_index` at byte `offset` (one that runs,
+    /// or the `end` of a frame) tells the innermost loop around it, before the operator's
+    /// own effect on control. An inner loop's writes count as the outer
+    /// loop's when it ends; whatever else it holds is hidden by the inner
+    /// loop, which rules the outer one out by itself.
+    fn scan_operator(
+        &mut self,
+        op_index: usize,
+        offset: usize,
+        op: &Operator<'_>,
+        charges_itself: bool,
+    ) {
+        let Some(&current) = self.open_loops.last() else {
+            return;
+        };
+        let innermost = self.control.open_frames() - 1;
+        let scan = &mut self.scans[current];
+        let top_level = innermost == scan.frame;
+        match *op {
+            Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+                scan.writes.push(LocalWrite {
+                    local: local_index,
+                    op_index,
+                    top_level,
+                });
+            }
+            Operator::Call { .. } | Operator::CallIndirect { .. } => {
+                scan.rule_out(NotCounted::Call(offset));
+            }
+            _ if charges_itself => scan.rule_out(NotCounted::DynamicCost(offset)),
+            Operator::Return => scan.rule_out(NotCounted::EarlyExit(offset)),
+            Operator::Br { relative_depth } => {
+                self.scan_branch(op_index, offset, relative_depth, false);
+            }
+            Operator::BrIf { relative_depth } => {
+                self.scan_branch(op_index, offset, relative_depth, top_level);
+            }
+            Operator::BrTable { ref targets } => {
+                let depths = targets.targets().filter_map(Result::ok);
+                for depth in depths.chain([targets.default()]) {
+                    self.scan_branch(op_index, offset, depth, false);
+                }
+            }
+            Operator::End if top_level => {
+                scan.end = Some(op_index);
+                let writes = std::mem::take(&mut scan.writes);
+                self.open_loops.pop();
+                if let Some(&outer) = self.open_loops.last() {
+                    let outer = &mut self.scans[outer];
+                    outer.writes.extend(writes.iter().map(|w| LocalWrite {
+                        top_level: false,
+                        ..*w
+                    }));
+                }
+                self.scans[current].writes = writes;
+            }
+            _ => {}
+        }
+    }
+
+    /// A branch to the frame `depth` levels out, in the innermost loop:
+    /// back to it, or out of it (its exit test when `exit_test`).
+    fn scan_branch(&mut self, op_index: usize, offset: usize, depth: u32, exit_test: bool) {
+        let target = self.control.index(depth);
+        let current = *self.open_loops.last().expect("called inside a loop");
+        let scan = &mut self.scans[current];
+        if target == scan.frame {
+            scan.back_edges.push(op_index);
+        } else if target < scan.frame {
+            if exit_test {
+                scan.exits.push(op_index);
+            } else {
+                scan.rule_out(NotCounted::EarlyExit(offset));
+            }
+        }
+    }
+}
+
 /// One arm of an `if` whose arms are straight-line.
 #[derive(Clone, Copy)]
 struct Arm {
@@ -917,7 +1030,14 @@ pub fn plan_function(
         refunds: Vec::new(),
         inner_blocks: Vec::new(),
         latches: Vec::new(),
+        scans: Vec::new(),
+        open_loops: Vec::new(),
     };
+    let scans_loops = p.mode == FuelMode::Exact;
+    // Every operator, reachable or not, and its byte offset, for the loop
+    // analysis.
+    let mut ops = Vec::new();
+    let mut offsets = Vec::new();
     p.start(0);
     let entry = costs
         .function_entry
@@ -928,10 +1048,14 @@ pub fn plan_function(
     let mut reader = body.get_operators_reader()?;
     let mut op_index = 0;
     while !reader.eof() {
-        let offset = reader.original_position();
+        let offset = reader.original_position() as usize;
         let op = reader.read()?;
         let i = op_index;
         op_index += 1;
+        if scans_loops {
+            ops.push(op.clone());
+            offsets.push(offset);
+        }
         let reachable = p.control.is_reachable();
         if !reachable {
             // Only the `else` or `end` that ends the unreachable code is
@@ -952,7 +1076,7 @@ pub fn plan_function(
             OperatorCost::Fuel(c) => u64::from(c),
             OperatorCost::Forbidden => {
                 return Err(CompileError::Forbidden {
-                    offset: offset as usize,
+                    offset,
                     operator: operator_name(&op).to_string(),
                 })
             }
@@ -975,6 +1099,9 @@ pub fn plan_function(
             Operator::I32Const { value } => Some(value as u32),
             _ => None,
         };
+        if scans_loops {
+            p.scan_operator(i, offset, &op, charges_itself);
+        }
         if reachable {
             p.add(i, cost, unobservable(&op), has_effect(&op));
             if charges_itself {
@@ -992,6 +1119,9 @@ pub fn plan_function(
             Operator::Loop { blockty } => {
                 let params = matches!(blockty, BlockType::FuncType(_));
                 p.open_frame(ConstructKind::Loop, i, params);
+                if scans_loops {
+                    p.scan_loop(i, offset, params);
+                }
             }
             Operator::If { .. } => p.open_frame(ConstructKind::If, i, false),
             Operator::Else => p.end_or_else(i, true),
@@ -1014,6 +1144,8 @@ pub fn plan_function(
     // block closes.
     p.refunds.sort_by_key(|r| r.op_index);
     p.inner_blocks.sort_unstable();
+    debug_assert!(p.open_loops.is_empty(), "every loop ends");
+    let loops = loops::classify(&p.scans, &ops, &offsets, &p.blocks);
     Ok(FuelPlan {
         blocks: p.blocks,
         op_charges: p.op_charges,
@@ -1021,5 +1153,6 @@ pub fn plan_function(
         refunds: p.refunds,
         inner_blocks: p.inner_blocks,
         latches: p.latches,
+        loops,
     })
 }

@@ -12,9 +12,12 @@
 
 mod analysis;
 pub mod cost;
+pub mod loops;
+mod report;
 
 pub use analysis::{plan_function, Charge, Fallback, FuelPlan, Latch, FOLDED_UNITS_LIMIT};
 pub use cost::{CostModel, OperatorCost};
+pub use report::loop_report;
 
 use fuelc_runtime::abi::FuelMode;
 

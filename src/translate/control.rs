@@ -60,6 +60,21 @@ pub(super) struct Frame {
     saved_under: Vec<Variable>,
 }
 
+impl Frame {
+    /// How many results the construct has.
+    pub(super) fn num_results(&self) -> usize {
+        self.num_results
+    }
+
+    /// A loop's header block.
+    pub(super) fn loop_header(&self) -> Option<ir::Block> {
+        match self.start {
+            Start::Loop { header, .. } => Some(header),
+            _ => None,
+        }
+    }
+}
+
 /// The control stack at the body's first operator, with the function
 /// body's frame, whose continuation returns.
 pub(super) fn function_control(

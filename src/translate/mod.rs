@@ -23,6 +23,7 @@ mod fuel;
 mod memory;
 mod operators;
 mod simd;
+mod slice;
 
 use cranelift_codegen::ir::{
     self, types, AbiParam, ArgumentPurpose, Function, InstBuilder, MemFlagsData, Signature, Type,
@@ -196,17 +197,7 @@ pub fn translate_function(
     let mut fallback_reader = None;
     let mut op_index = 0;
     while !reader.eof() {
-        t.offset = reader.original_position() as usize;
-        t.op_index = op_index;
-        if t.apply_charges() {
-            fallback_reader = Some(reader.clone());
-        }
-        if t.fallback_rejoins_here() {
-            let from_first = fallback_reader.take().expect("saved with the fallback");
-            t.translate_fallback(from_first)?;
-        }
-        reader.visit_operator(&mut t)??;
-        op_index += 1;
+        op_index = t.translate_next(&mut reader, &mut fallback_reader, op_index, true)?;
     }
     debug_assert!(t.fallback.is_none(), "every fallback rejoined");
     debug_assert!(t.all_charges_emitted(), "every planned charge was emitted");
@@ -218,6 +209,39 @@ pub fn translate_function(
     reader.finish()?;
     t.builder.finalize(env.frontend_config);
     Ok(func)
+}
+
+impl<'r> FuncTranslator<'_, '_> {
+    /// Translates operator `op_index`, where `reader` is: after the
+    /// charges planned before it, and the exact fallback that rejoins
+    /// before it, if any (read from `fallback_reader`, saved when the
+    /// fallback's block was charged). When `slices` and the operator opens
+    /// a sliced loop, translates the loop's body up to its last operator
+    /// (see `slice.rs`). Returns the index of the next operator.
+    fn translate_next(
+        &mut self,
+        reader: &mut wasmparser::OperatorsReader<'r>,
+        fallback_reader: &mut Option<wasmparser::OperatorsReader<'r>>,
+        op_index: usize,
+        slices: bool,
+    ) -> Result<usize, CompileError> {
+        self.offset = reader.original_position() as usize;
+        self.op_index = op_index;
+        if self.apply_charges() {
+            *fallback_reader = Some(reader.clone());
+        }
+        if self.fallback_rejoins_here() {
+            let from_first = fallback_reader.take().expect("saved with the fallback");
+            self.translate_fallback(from_first)?;
+        }
+        if let Some((counted, step)) = self.fuel.slice_at(op_index) {
+            if slices && self.control.is_reachable() {
+                return self.translate_sliced_loop(reader, fallback_reader, counted, step);
+            }
+        }
+        reader.visit_operator(self)??;
+        Ok(op_index + 1)
+    }
 }
 
 /// The state of one function's translation.

@@ -57,6 +57,29 @@ pub struct Observation {
     pub state: Option<u64>,
 }
 
+impl Observation {
+    /// Whether this run in `exact` mode agrees with `per_op`'s: equal, or
+    /// both stopped by the same trap (not out of fuel) with the same
+    /// handler calls and state, and `exact` having consumed at least as
+    /// much (it may have paid ahead for code the trap skipped:
+    /// `docs/fuel.md`, "The contract", 7).
+    pub fn agrees_with(&self, per_op: &Observation) -> bool {
+        match (&self.outcome, &per_op.outcome) {
+            (Err((code, function)), Err((reference, ref_function)))
+                if *code != fuelc_runtime::TrapCode::OutOfFuel
+                    && code == reference
+                    && function == ref_function =>
+            {
+                self.consumed >= per_op.consumed
+                    && self.consumed + self.remaining == per_op.consumed + per_op.remaining
+                    && self.handler_calls == per_op.handler_calls
+                    && self.state == per_op.state
+            }
+            _ => self == per_op,
+        }
+    }
+}
+
 /// A value as text: floats as their bits, a function reference only as
 /// null or not, since two modules place functions at different addresses.
 pub fn format_val(v: &fuelc_runtime::Val) -> String {

@@ -1,0 +1,1211 @@
+//! Counted loops: the loops whose number of iterations is known when they
+//! are entered, so that they can be charged once, from their trip count,
+//! instead of once per iteration.
+//!
+//! The fuel planner's walk ([`super::plan_function`]) records what it sees
+//! inside each loop ([`LoopScan`]: the locals written, branches out of it,
+//! what rules it out); once the walk is over and the loop's metered blocks
+//! are known, [`classify`] decides for each loop whether it is counted and
+//! how its trip count follows from values at its entry ([`CountedLoop`]),
+//! or why it is not ([`NotCounted`]). `fuelc compile --fuel-report` prints
+//! the verdicts.
+//!
+//! A loop is counted when:
+//! - it has no parameters, and holds no call, operator with a dynamic cost,
+//!   inner loop or branch out of it other than its *exit test*;
+//! - its body is one metered block (branches inside are merged into it, so
+//!   every iteration is charged the same, and cheaper paths refund);
+//! - it is a *do-while* loop, whose body ends with `br_if` back to it (the
+//!   exit test: it leaves when the branch is not taken), or a *for* loop,
+//!   whose body ends with `br` back to it and holds one `br_if` out of it,
+//!   at its top level (the exit test: it leaves when the branch is taken);
+//! - the exit test compares an induction variable with a bound that the
+//!   loop does not change (a constant or a local it does not write). An
+//!   induction variable is a local written once per iteration, at the top
+//!   level of the loop, with its own value plus or minus a step that the
+//!   loop does not change (a constant or a local it does not write). The
+//!   test may compare its value before the step or after it.
+//!
+//! This module decides and describes; it must not generate code.
+
+use std::fmt;
+
+use wasmparser::Operator;
+
+use super::analysis::Charge;
+
+/// What the planner's walk records about one loop.
+#[derive(Clone, Debug)]
+pub(super) struct LoopScan {
+    /// The `loop` operator.
+    pub op_index: usize,
+    /// Its byte offset in the module.
+    pub offset: usize,
+    /// Index of its frame in the planner's control stack.
+    pub frame: usize,
+    /// Whether its type may give it parameters.
+    pub params: bool,
+    /// Its `end`, once the walk reaches it.
+    pub end: Option<usize>,
+    /// The locals written inside it, inner constructs included.
+    pub writes: Vec<LocalWrite>,
+    /// `br_if`s at its top level that leave it.
+    pub exits: Vec<usize>,
+    /// Reachable branches back to it.
+    pub back_edges: Vec<usize>,
+    /// The first thing found inside it that rules it out.
+    pub obstacle: Option<NotCounted>,
+}
+
+/// A write to a local inside a loop.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct LocalWrite {
+    pub local: u32,
+    /// The `local.set` or `local.tee`.
+    pub op_index: usize,
+    /// Whether it is at the loop's top level (runs once per iteration).
+    pub top_level: bool,
+}
+
+impl LoopScan {
+    pub fn new(op_index: usize, offset: usize, frame: usize, params: bool) -> LoopScan {
+        LoopScan {
+            op_index,
+            offset,
+            frame,
+            params,
+            end: None,
+            writes: Vec::new(),
+            exits: Vec::new(),
+            back_edges: Vec::new(),
+            obstacle: None,
+        }
+    }
+
+    /// Records `reason` unless something ruled the loop out before.
+    pub fn rule_out(&mut self, reason: NotCounted) {
+        self.obstacle.get_or_insert(reason);
+    }
+}
+
+/// What the fuel planner found out about one loop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoopInfo {
+    /// The `loop` operator.
+    pub op_index: usize,
+    /// Its byte offset in the module.
+    pub offset: usize,
+    /// Whether it is counted, and how.
+    pub verdict: Result<CountedLoop, NotCounted>,
+}
+
+/// How a counted loop's trip count follows from values at its entry.
+///
+/// Let `v(j)` be the induction variable's value when iteration `j` (from
+/// 0) starts: its value at the loop's entry plus `j` steps, wrapping. The
+/// exit test of iteration `j` compares `v(j)`, or `v(j)` plus one step when
+/// [`after_step`](Self::after_step), with the bound. The loop's body is
+/// entered `1 + J` times, where `J` is the first `j` whose exit test leaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountedLoop {
+    /// Where the exit test is.
+    pub form: LoopForm,
+    /// The exit test, a `br_if`.
+    pub exit_test: usize,
+    /// The body's last operator: the branch back to the loop.
+    pub last: usize,
+    /// The induction variable.
+    pub local: u32,
+    /// Whether it is an `i64` (else an `i32`).
+    pub wide: bool,
+    /// What each iteration adds to it (or subtracts, with `step_down`).
+    pub step: Invariant,
+    /// Whether the step is subtracted.
+    pub step_down: bool,
+    /// Whether the exit test sees the variable after the step.
+    pub after_step: bool,
+    /// The comparison whose truth takes the `br_if`, with the induction
+    /// variable on its left.
+    pub compare: Compare,
+    /// Its right-hand side.
+    pub bound: Invariant,
+    /// What one iteration of the body is charged (its dearest path).
+    pub iteration_cost: u64,
+}
+
+impl CountedLoop {
+    /// How many times the body is entered when the loop starts with the
+    /// induction variable at `start` and the step and bound are `step` and
+    /// `bound` (all as the loop's type holds them: an `i32` sign-extended),
+    /// or `None` when the variable would wrap around before the exit test
+    /// leaves (or never leaves): such a run is left to the loop's
+    /// per-iteration metering. This is the definition that the code which
+    /// charges a counted loop at its entry computes.
+    pub fn entries(&self, start: i64, step: i64, bound: i64) -> Option<u64> {
+        let bits = if self.wide { 64 } else { 32 };
+        let step = if self.step_down {
+            wrap(-i128::from(step), bits, true)
+        } else {
+            wrap(i128::from(step), bits, true)
+        };
+        use Compare::*;
+        let signed = matches!(self.compare, LtS | GtS | LeS | GeS);
+        // The first value the exit test compares, and the bound, as the
+        // comparison reads them.
+        let first = i128::from(start) + if self.after_step { step } else { 0 };
+        let first = wrap(first, bits, signed);
+        let bound = wrap(i128::from(bound), bits, signed);
+        // Whether the test leaves when the comparison holds.
+        let leaves_when = self.form == LoopForm::For;
+        let holds = |x: i128| match self.compare {
+            Eq => x == bound,
+            Ne => x != bound,
+            LtS | LtU => x < bound,
+            GtS | GtU => x > bound,
+            LeS | LeU => x <= bound,
+            GeS | GeU => x >= bound,
+        };
+        if holds(first) == leaves_when {
+            return Some(1);
+        }
+        if step == 0 {
+            return None;
+        }
+        // The first iteration j whose test leaves: j >= 1 from here.
+        let j = match (self.compare, leaves_when) {
+            // Leaves when the value differs: the next one does.
+            (Eq, false) | (Ne, true) => 1,
+            // Leaves when the value reaches the bound, wrapping or not:
+            // when the distance is a multiple of the step, at that
+            // multiple (it passes no earlier).
+            (Ne, false) | (Eq, true) => {
+                let modulus = 1i128 << bits;
+                let (distance, stride) = if step > 0 {
+                    ((bound - first).rem_euclid(modulus), step)
+                } else {
+                    ((first - bound).rem_euclid(modulus), -step)
+                };
+                if distance % stride != 0 {
+                    return None;
+                }
+                distance / stride
+            }
+            // An ordered comparison: it leaves once the value crosses a
+            // threshold, which it must reach without wrapping.
+            _ => {
+                // Leaves when `x >= up` (moving up) or `x <= down`.
+                let (up, down) = match (self.compare, leaves_when) {
+                    (LtS | LtU, false) | (GeS | GeU, true) => (Some(bound), None),
+                    (LeS | LeU, false) | (GtS | GtU, true) => (Some(bound + 1), None),
+                    (GtS | GtU, false) | (LeS | LeU, true) => (None, Some(bound)),
+                    (GeS | GeU, false) | (LtS | LtU, true) => (None, Some(bound - 1)),
+                    _ => unreachable!("equalities are handled above"),
+                };
+                let (min, max) = range(bits, signed);
+                let j = match (up, down) {
+                    (Some(t), _) if step > 0 => (t - first + step - 1) / step,
+                    (_, Some(t)) if step < 0 => (first - t - step - 1) / -step,
+                    _ => return None,
+                };
+                if !(min..=max).contains(&(first + j * step)) {
+                    return None;
+                }
+                j
+            }
+        };
+        u64::try_from(j + 1).ok()
+    }
+}
+
+/// The largest iteration cost a slice charges: with at most 2^32 + 1
+/// entries of an `i32` loop, the charge fits in 64 bits.
+const MAX_SLICED_ITERATION_COST: u64 = 1 << 31;
+
+impl CountedLoop {
+    /// The step as it moves the induction variable, when the loop is
+    /// charged once at its entry (*sliced*); otherwise why not. Slices
+    /// are built for `i32` variables with a constant step so far.
+    pub fn sliced_step(&self) -> Result<i32, &'static str> {
+        if self.wide {
+            return Err("an i64 induction variable is not sliced yet");
+        }
+        let Invariant::Const(step) = self.step else {
+            return Err("a step held in a local is not sliced yet");
+        };
+        let step = if self.step_down {
+            (step as i32).wrapping_neg()
+        } else {
+            step as i32
+        };
+        if step == 0 {
+            return Err("its step is zero");
+        }
+        if self.iteration_cost >= MAX_SLICED_ITERATION_COST {
+            return Err("an iteration costs 2^31 fuel or more");
+        }
+        Ok(step)
+    }
+}
+
+/// `value` reduced to `bits` bits, read as signed or unsigned.
+fn wrap(value: i128, bits: u32, signed: bool) -> i128 {
+    let modulus = 1i128 << bits;
+    let unsigned = value.rem_euclid(modulus);
+    if signed && unsigned >= modulus / 2 {
+        unsigned - modulus
+    } else {
+        unsigned
+    }
+}
+
+/// The values a `bits`-bit integer holds, read as signed or unsigned.
+fn range(bits: u32, signed: bool) -> (i128, i128) {
+    if signed {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+    } else {
+        (0, (1i128 << bits) - 1)
+    }
+}
+
+/// Where a counted loop's exit test is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoopForm {
+    /// The body ends with a `br_if` back to the loop: it goes on while the
+    /// comparison holds.
+    DoWhile,
+    /// The body ends with a `br` back to the loop and holds one `br_if`
+    /// out of it: it leaves when the comparison holds.
+    For,
+}
+
+/// A value that a loop does not change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invariant {
+    /// A constant (an `i32` one sign-extended).
+    Const(i64),
+    /// A local the loop does not write, read at its entry.
+    Local(u32),
+}
+
+/// An integer comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compare {
+    /// `eq`
+    Eq,
+    /// `ne`
+    Ne,
+    /// `lt_s`
+    LtS,
+    /// `lt_u`
+    LtU,
+    /// `gt_s`
+    GtS,
+    /// `gt_u`
+    GtU,
+    /// `le_s`
+    LeS,
+    /// `le_u`
+    LeU,
+    /// `ge_s`
+    GeS,
+    /// `ge_u`
+    GeU,
+}
+
+impl Compare {
+    /// The comparison with its operands swapped: `a < b` is `b > a`.
+    fn swapped(self) -> Compare {
+        use Compare::*;
+        match self {
+            Eq | Ne => self,
+            LtS => GtS,
+            LtU => GtU,
+            GtS => LtS,
+            GtU => LtU,
+            LeS => GeS,
+            LeU => GeU,
+            GeS => LeS,
+            GeU => LeU,
+        }
+    }
+
+    fn symbol(self) -> &'static str {
+        use Compare::*;
+        match self {
+            Eq => "==",
+            Ne => "!=",
+            LtS => "<s",
+            LtU => "<u",
+            GtS => ">s",
+            GtU => ">u",
+            LeS => "<=s",
+            LeU => "<=u",
+            GeS => ">=s",
+            GeU => ">=u",
+        }
+    }
+}
+
+/// Why a loop is not counted; operators are named by byte offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotCounted {
+    /// Its type may give it parameters.
+    Params,
+    /// It calls a function (whose charges must see per-op mode's fuel).
+    Call(usize),
+    /// An operator with a dynamic cost, charged by the runtime.
+    DynamicCost(usize),
+    /// It holds a loop.
+    InnerLoop(usize),
+    /// A branch or `return` leaves it other than its exit test.
+    EarlyExit(usize),
+    /// Its body is several metered blocks (it branches in ways that are
+    /// not merged into one block).
+    SeveralBlocks(usize),
+    /// Its body ends neither with a `br_if` nor with a `br` back to it.
+    NoBackEdge,
+    /// A branch back to it before the end of its body (a `continue`).
+    Continue(usize),
+    /// It ends with a `br` back to it and has no exit test.
+    NoExitTest,
+    /// The exit test's condition is not an induction variable compared
+    /// with an invariant bound.
+    Condition(usize),
+}
+
+impl fmt::Display for NotCounted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotCounted::Params => write!(f, "the loop has parameters"),
+            NotCounted::Call(at) => write!(f, "it calls a function (at {at:#x})"),
+            NotCounted::DynamicCost(at) => {
+                write!(
+                    f,
+                    "the operator at {at:#x} has a cost known only when it runs"
+                )
+            }
+            NotCounted::InnerLoop(at) => write!(f, "it holds a loop (at {at:#x})"),
+            NotCounted::EarlyExit(at) => {
+                write!(
+                    f,
+                    "the operator at {at:#x} leaves it other than by its exit test"
+                )
+            }
+            NotCounted::SeveralBlocks(n) => write!(
+                f,
+                "its body is {n} metered blocks (branches that are not merged)"
+            ),
+            NotCounted::NoBackEdge => write!(f, "its body does not end with a branch back to it"),
+            NotCounted::Continue(at) => write!(
+                f,
+                "the branch at {at:#x} goes back to it before the end of its body"
+            ),
+            NotCounted::NoExitTest => write!(f, "it has no exit test"),
+            NotCounted::Condition(at) => write!(
+                f,
+                "its exit test (at {at:#x}) does not compare an induction variable \
+                 with an invariant bound"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Invariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Invariant::Const(c) => write!(f, "{c}"),
+            Invariant::Local(l) => write!(f, "local {l}"),
+        }
+    }
+}
+
+impl fmt::Display for CountedLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ty = if self.wide { "i64" } else { "i32" };
+        let sign = if self.step_down { '-' } else { '+' };
+        let (form, test) = match self.form {
+            LoopForm::DoWhile => ("do-while", "again while"),
+            LoopForm::For => ("for", "leaves when"),
+        };
+        let when = if self.after_step {
+            ""
+        } else {
+            " (before the step)"
+        };
+        write!(
+            f,
+            "{form}: {ty} local {l} {sign}= {step} per iteration, {test} local {l}{when} {cmp} \
+             {bound}; {cost} fuel per iteration",
+            l = self.local,
+            step = self.step,
+            cmp = self.compare.symbol(),
+            bound = self.bound,
+            cost = self.iteration_cost,
+        )
+    }
+}
+
+/// Decides, for each loop the walk scanned, whether it is counted.
+/// `ops` are the function's operators, `offsets` their byte offsets,
+/// `blocks` its metered blocks.
+pub(super) fn classify(
+    scans: &[LoopScan],
+    ops: &[Operator<'_>],
+    offsets: &[usize],
+    blocks: &[Charge],
+) -> Vec<LoopInfo> {
+    scans
+        .iter()
+        .map(|scan| LoopInfo {
+            op_index: scan.op_index,
+            offset: scan.offset,
+            verdict: counted(scan, ops, offsets, blocks),
+        })
+        .collect()
+}
+
+fn counted(
+    scan: &LoopScan,
+    ops: &[Operator<'_>],
+    offsets: &[usize],
+    blocks: &[Charge],
+) -> Result<CountedLoop, NotCounted> {
+    if scan.params {
+        return Err(NotCounted::Params);
+    }
+    if let Some(reason) = scan.obstacle {
+        return Err(reason);
+    }
+    debug_assert!(scan.end.is_some(), "the walk reaches every loop's end");
+    let end = scan.end.ok_or(NotCounted::NoBackEdge)?;
+    let last = end - 1;
+    match scan.back_edges[..] {
+        [only] if only == last => {}
+        [] => return Err(NotCounted::NoBackEdge),
+        // Branches come in order: the first is before the end.
+        [first, ..] => return Err(NotCounted::Continue(offsets[first])),
+    }
+    let (form, exit_test) = match (&ops[last], &scan.exits[..]) {
+        (Operator::BrIf { relative_depth: 0 }, []) => (LoopForm::DoWhile, last),
+        (Operator::BrIf { relative_depth: 0 }, [exit, ..]) => {
+            return Err(NotCounted::EarlyExit(offsets[*exit]))
+        }
+        (Operator::Br { relative_depth: 0 }, [exit]) => (LoopForm::For, *exit),
+        (Operator::Br { relative_depth: 0 }, []) => return Err(NotCounted::NoExitTest),
+        (Operator::Br { relative_depth: 0 }, [_, second, ..]) => {
+            return Err(NotCounted::EarlyExit(offsets[*second]))
+        }
+        _ => return Err(NotCounted::NoBackEdge),
+    };
+    let header = scan.op_index + 1;
+    let inside: Vec<&Charge> = blocks
+        .iter()
+        .filter(|c| (header..end).contains(&c.op_index))
+        .collect();
+    let iteration_cost = match inside[..] {
+        [only] if only.op_index == header => only.cost,
+        _ => return Err(NotCounted::SeveralBlocks(inside.len())),
+    };
+    let test =
+        exit_condition(scan, ops, exit_test).ok_or(NotCounted::Condition(offsets[exit_test]))?;
+    Ok(CountedLoop {
+        form,
+        exit_test,
+        last,
+        local: test.induction.local,
+        wide: test.induction.wide,
+        step: test.induction.step,
+        step_down: test.induction.step_down,
+        after_step: test.after_step,
+        compare: test.compare,
+        bound: test.bound,
+        iteration_cost,
+    })
+}
+
+/// An induction variable: a local written once per iteration with its own
+/// value plus or minus an invariant step.
+#[derive(Clone, Copy, Debug)]
+struct Induction {
+    local: u32,
+    /// The `local.set` or `local.tee` that steps it.
+    write: usize,
+    wide: bool,
+    step: Invariant,
+    step_down: bool,
+}
+
+/// The exit test, understood.
+struct ExitCondition {
+    induction: Induction,
+    after_step: bool,
+    compare: Compare,
+    bound: Invariant,
+}
+
+/// An expression rebuilt from the operators that compute a value.
+#[derive(Debug)]
+enum Expr {
+    Get {
+        local: u32,
+        op_index: usize,
+    },
+    Tee {
+        local: u32,
+        op_index: usize,
+    },
+    Const(i64),
+    /// `i32.add`/`i64.add` (`sub` false) or `sub`, with whether it is `i64`.
+    AddSub {
+        sub: bool,
+        wide: bool,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Compare(Compare, Box<Expr>, Box<Expr>),
+    Eqz(Box<Expr>),
+}
+
+/// The longest expression [`expr`] rebuilds, in operators.
+const MAX_EXPR_OPS: usize = 16;
+
+/// Rebuilds the expression whose last operator is `ops[at]`; returns it
+/// and the index of its first operator. Only the operators an exit test
+/// or a step is made of are understood; the operand of a `local.tee` is
+/// not rebuilt (the tee's own write is looked up instead).
+fn expr(ops: &[Operator<'_>], at: usize, budget: &mut usize) -> Option<(Expr, usize)> {
+    *budget = budget.checked_sub(1)?;
+    let binary = |ops: &[Operator<'_>], budget: &mut usize| -> Option<(Expr, Expr, usize)> {
+        let (rhs, start) = expr(ops, at.checked_sub(1)?, budget)?;
+        let (lhs, start) = expr(ops, start.checked_sub(1)?, budget)?;
+        Some((lhs, rhs, start))
+    };
+    use Operator::*;
+    let compare = match ops[at] {
+        LocalGet { local_index } => {
+            return Some((
+                Expr::Get {
+                    local: local_index,
+                    op_index: at,
+                },
+                at,
+            ))
+        }
+        LocalTee { local_index } => {
+            // Its operand is the write's value, which `induction` checks.
+            let (_, start) = expr(ops, at.checked_sub(1)?, budget)?;
+            return Some((
+                Expr::Tee {
+                    local: local_index,
+                    op_index: at,
+                },
+                start,
+            ));
+        }
+        I32Const { value } => return Some((Expr::Const(i64::from(value)), at)),
+        I64Const { value } => return Some((Expr::Const(value), at)),
+        I32Add | I32Sub | I64Add | I64Sub => {
+            let (lhs, rhs, start) = binary(ops, budget)?;
+            let sub = matches!(ops[at], I32Sub | I64Sub);
+            let wide = matches!(ops[at], I64Add | I64Sub);
+            let (lhs, rhs) = (Box::new(lhs), Box::new(rhs));
+            return Some((
+                Expr::AddSub {
+                    sub,
+                    wide,
+                    lhs,
+                    rhs,
+                },
+                start,
+            ));
+        }
+        I32Eqz | I64Eqz => {
+            let (operand, start) = expr(ops, at.checked_sub(1)?, budget)?;
+            return Some((Expr::Eqz(Box::new(operand)), start));
+        }
+        I32Eq | I64Eq => Compare::Eq,
+        I32Ne | I64Ne => Compare::Ne,
+        I32LtS | I64LtS => Compare::LtS,
+        I32LtU | I64LtU => Compare::LtU,
+        I32GtS | I64GtS => Compare::GtS,
+        I32GtU | I64GtU => Compare::GtU,
+        I32LeS | I64LeS => Compare::LeS,
+        I32LeU | I64LeU => Compare::LeU,
+        I32GeS | I64GeS => Compare::GeS,
+        I32GeU | I64GeU => Compare::GeU,
+        _ => return None,
+    };
+    let (lhs, rhs, start) = binary(ops, budget)?;
+    Some((Expr::Compare(compare, Box::new(lhs), Box::new(rhs)), start))
+}
+
+/// What an operand of the exit test is.
+enum Operand {
+    /// The induction variable, after its step or before it.
+    Induction(Induction, bool),
+    Invariant(Invariant),
+}
+
+/// Understands the condition of the exit test `br_if` at `test`.
+fn exit_condition(scan: &LoopScan, ops: &[Operator<'_>], test: usize) -> Option<ExitCondition> {
+    let mut budget = MAX_EXPR_OPS;
+    let (condition, start) = expr(ops, test.checked_sub(1)?, &mut budget)?;
+    // The condition must be computed inside the loop, at its top level
+    // (nothing before the body's first operator is rebuilt).
+    if start <= scan.op_index {
+        return None;
+    }
+    let (compare, lhs, rhs) = match condition {
+        Expr::Compare(c, lhs, rhs) => (c, *lhs, *rhs),
+        Expr::Eqz(operand) => (Compare::Eq, *operand, Expr::Const(0)),
+        // `br_if` on a value branches when it is not zero.
+        other => (Compare::Ne, other, Expr::Const(0)),
+    };
+    let (lhs, rhs) = (operand(scan, ops, &lhs)?, operand(scan, ops, &rhs)?);
+    let (induction, after_step, compare, bound) = match (lhs, rhs) {
+        (Operand::Induction(i, after), Operand::Invariant(b)) => (i, after, compare, b),
+        (Operand::Invariant(b), Operand::Induction(i, after)) => (i, after, compare.swapped(), b),
+        _ => return None,
+    };
+    Some(ExitCondition {
+        induction,
+        after_step,
+        compare,
+        bound,
+    })
+}
+
+/// Classifies one operand of the exit test.
+fn operand(scan: &LoopScan, ops: &[Operator<'_>], e: &Expr) -> Option<Operand> {
+    match *e {
+        Expr::Const(c) => Some(Operand::Invariant(Invariant::Const(c))),
+        Expr::Get { local, op_index } => match induction(scan, ops, local) {
+            Ok(None) => Some(Operand::Invariant(Invariant::Local(local))),
+            Ok(Some(i)) => Some(Operand::Induction(i, op_index > i.write)),
+            Err(()) => None,
+        },
+        Expr::Tee { local, op_index } => match induction(scan, ops, local) {
+            Ok(Some(i)) if i.write == op_index => Some(Operand::Induction(i, true)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether `local` is invariant in the loop (`Ok(None)`), an induction
+/// variable (`Ok(Some)`), or neither (`Err`).
+fn induction(scan: &LoopScan, ops: &[Operator<'_>], local: u32) -> Result<Option<Induction>, ()> {
+    let mut writes = scan.writes.iter().filter(|w| w.local == local);
+    let write = match (writes.next(), writes.next()) {
+        (None, _) => return Ok(None),
+        (Some(w), None) if w.top_level => *w,
+        _ => return Err(()),
+    };
+    let mut budget = MAX_EXPR_OPS;
+    let value = write.op_index.checked_sub(1).ok_or(())?;
+    let (
+        Expr::AddSub {
+            sub,
+            wide,
+            lhs,
+            rhs,
+        },
+        start,
+    ) = expr(ops, value, &mut budget).ok_or(())?
+    else {
+        return Err(());
+    };
+    if start <= scan.op_index {
+        return Err(());
+    }
+    let is_self = |e: &Expr| matches!(*e, Expr::Get { local: l, .. } if l == local);
+    let step = match (&*lhs, &*rhs) {
+        (l, step) if is_self(l) => step,
+        (step, r) if is_self(r) && !sub => step,
+        _ => return Err(()),
+    };
+    let step = match *step {
+        Expr::Const(c) => Invariant::Const(c),
+        Expr::Get { local: s, .. } if s != local && !scan.writes.iter().any(|w| w.local == s) => {
+            Invariant::Local(s)
+        }
+        _ => return Err(()),
+    };
+    Ok(Some(Induction {
+        local,
+        write: write.op_index,
+        wide,
+        step,
+        step_down: sub,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuel::{plan_function, CostModel, Metering};
+    use fuelc_runtime::abi::{BoundsChecks, FuelMode};
+
+    /// The verdicts on the loops of the first function of `wat`, planned in
+    /// `mode` with the uniform cost model (every operator costs 1).
+    fn verdicts_in(mode: FuelMode, wat: &str) -> Vec<Result<CountedLoop, NotCounted>> {
+        let wasm = wat::parse_str(wat).unwrap();
+        let module = crate::parse::parse(&wasm, "t", BoundsChecks::Guard).unwrap();
+        let metering = Metering {
+            mode,
+            costs: CostModel::uniform(),
+        };
+        let body = &module.bodies[0];
+        let mut declared = 0;
+        for local in body.get_locals_reader().unwrap() {
+            declared += u64::from(local.unwrap().0);
+        }
+        let plan = plan_function(body, declared, &metering).unwrap();
+        plan.loops.into_iter().map(|l| l.verdict).collect()
+    }
+
+    fn verdicts(wat: &str) -> Vec<Result<CountedLoop, NotCounted>> {
+        verdicts_in(FuelMode::Exact, wat)
+    }
+
+    /// A module with one function `(param $n i32) (param $p i32)`, locals
+    /// `$i $x` (i32) and `$w $v` (i64), whose body is `body`.
+    fn func(body: &str) -> String {
+        format!(
+            "(module (memory 1) (func $f (param $n i32) (param $p i32) (local $i i32) \
+             (local $x i32) (local $w i64) (local $v i64) {body}) (func $g))"
+        )
+    }
+
+    fn counted(wat: &str) -> CountedLoop {
+        match &verdicts(wat)[..] {
+            [Ok(c)] => *c,
+            other => panic!("expected one counted loop, got {other:?}"),
+        }
+    }
+
+    fn not_counted(wat: &str) -> NotCounted {
+        match &verdicts(wat)[..] {
+            [Err(why)] => *why,
+            other => panic!("expected one loop, not counted, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_rotated_loop_counting_up_to_a_local() {
+        let c = counted(&func(
+            "(loop $l
+               (i32.store (local.get $i) (local.get $i))
+               (br_if $l (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                                   (local.get $n))))",
+        ));
+        assert_eq!(
+            c,
+            CountedLoop {
+                form: LoopForm::DoWhile,
+                exit_test: 10,
+                last: 10,
+                local: 2,
+                wide: false,
+                step: Invariant::Const(1),
+                step_down: false,
+                after_step: true,
+                compare: Compare::LtS,
+                bound: Invariant::Local(0),
+                // The body's ten operators (`local.get` to `br_if`), one
+                // fuel each.
+                iteration_cost: 10,
+            }
+        );
+    }
+
+    #[test]
+    fn a_bound_before_the_variable_mirrors_the_comparison() {
+        // `n > i + 4` is `i + 4 < n`; `ne` stays `ne`.
+        let c = counted(&func(
+            "(loop $l
+               (br_if $l (i32.gt_u (local.get $n)
+                                   (local.tee $i (i32.add (i32.const 4) (local.get $i))))))",
+        ));
+        assert_eq!(
+            (c.compare, c.step, c.after_step),
+            (Compare::LtU, Invariant::Const(4), true)
+        );
+        let c = counted(&func(
+            "(loop $l
+               (br_if $l (i32.ne (local.get $n)
+                                 (local.tee $i (i32.add (local.get $i) (i32.const 4))))))",
+        ));
+        assert_eq!(c.compare, Compare::Ne);
+    }
+
+    #[test]
+    fn counting_down_to_zero_and_by_a_subtracted_step() {
+        // `while (--i)`: the `br_if` takes the stepped value itself.
+        let c = counted(&func(
+            "(loop $l (br_if $l (local.tee $i (i32.add (local.get $i) (i32.const -1)))))",
+        ));
+        assert_eq!(
+            (c.compare, c.bound, c.step, c.step_down),
+            (
+                Compare::Ne,
+                Invariant::Const(0),
+                Invariant::Const(-1),
+                false
+            )
+        );
+        let c = counted(&func(
+            "(loop $l
+               (local.set $i (i32.sub (local.get $i) (i32.const 3)))
+               (br_if $l (i32.gt_s (local.get $i) (local.get $n))))",
+        ));
+        assert_eq!(
+            (c.compare, c.step, c.step_down, c.after_step),
+            (Compare::GtS, Invariant::Const(3), true, true)
+        );
+        // `i32.eqz` as the condition: again while the value is zero.
+        let c = counted(&func(
+            "(loop $l (br_if $l (i32.eqz (local.tee $i (i32.add (local.get $i) (i32.const 1))))))",
+        ));
+        assert_eq!((c.compare, c.bound), (Compare::Eq, Invariant::Const(0)));
+    }
+
+    #[test]
+    fn a_for_loop_tests_before_the_step() {
+        let c = counted(&func(
+            "(block $out
+               (loop $l
+                 (br_if $out (i32.ge_u (local.get $i) (local.get $n)))
+                 (i32.store (local.get $i) (i32.const 0))
+                 (local.set $i (i32.add (local.get $i) (local.get $p)))
+                 (br $l)))",
+        ));
+        assert_eq!(
+            (c.form, c.compare, c.after_step, c.step),
+            (LoopForm::For, Compare::GeU, false, Invariant::Local(1))
+        );
+    }
+
+    #[test]
+    fn an_i64_induction_variable_and_a_bound_read_from_memory() {
+        let c = counted(&func(
+            "(local.set $v (i64.load (i32.const 0)))
+             (loop $l
+               (br_if $l (i64.lt_u (local.tee $w (i64.add (local.get $w) (i64.const 2)))
+                                   (local.get $v))))",
+        ));
+        assert_eq!(
+            (c.wide, c.local, c.step, c.bound),
+            (true, 4, Invariant::Const(2), Invariant::Local(5))
+        );
+        // A bound computed in the loop is not understood, even from
+        // invariant values.
+        let why = not_counted(&func(
+            "(loop $l
+               (br_if $l (i64.lt_u (local.tee $w (i64.add (local.get $w) (i64.const 2)))
+                                   (i64.extend_i32_u (local.get $x)))))",
+        ));
+        assert!(matches!(why, NotCounted::Condition(_)), "{why:?}");
+    }
+
+    #[test]
+    fn branches_merged_into_the_body_keep_it_counted() {
+        let c = counted(&func(
+            "(loop $l
+               (if (local.get $p)
+                 (then (local.set $x (i32.add (local.get $x) (i32.const 1))))
+                 (else (local.set $x (i32.const 0))))
+               (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                                 (i32.const 10))))",
+        ));
+        assert_eq!(c.bound, Invariant::Const(10));
+    }
+
+    #[test]
+    fn loops_that_are_not_counted_say_why() {
+        let step = "(local.tee $i (i32.add (local.get $i) (i32.const 1)))";
+        let again = format!("(br_if $l (i32.lt_s {step} (local.get $n)))");
+        /// Whether a reason is the expected one.
+        type Expected = fn(NotCounted) -> bool;
+        let cases: Vec<(String, Expected)> = vec![
+            (format!("(loop $l (call $g) {again})"), |r| {
+                matches!(r, NotCounted::Call(_))
+            }),
+            (
+                format!("(loop $l (drop (memory.grow (local.get $p))) {again})"),
+                |r| matches!(r, NotCounted::DynamicCost(_)),
+            ),
+            (
+                format!("(block $out (loop $l (br_if $out (local.get $p)) {again}))"),
+                |r| matches!(r, NotCounted::EarlyExit(_)),
+            ),
+            (
+                format!("(loop $l (if (local.get $p) (then (return))) {again})"),
+                |r| matches!(r, NotCounted::EarlyExit(_)),
+            ),
+            (
+                format!("(loop $l (br_if $l (local.get $p)) {again})"),
+                |r| matches!(r, NotCounted::Continue(_)),
+            ),
+            (
+                // The bound changes in the loop.
+                format!("(loop $l (local.set $n (local.get $p)) {again})"),
+                |r| matches!(r, NotCounted::Condition(_)),
+            ),
+            (
+                // The variable is stepped twice.
+                format!("(loop $l (local.set $i (local.get $p)) {again})"),
+                |r| matches!(r, NotCounted::Condition(_)),
+            ),
+            (
+                // Stepped inside an `if`, not once per iteration.
+                "(loop $l (if (local.get $p) (then (local.set $i (i32.add (local.get $i)
+                   (i32.const 1))))) (br_if $l (i32.lt_s (local.get $i) (local.get $n))))"
+                    .to_string(),
+                |r| matches!(r, NotCounted::Condition(_)),
+            ),
+            (
+                // Not linear: `i * i < n`.
+                "(loop $l (br_if $l (i32.lt_s (i32.mul (local.tee $i (i32.add (local.get $i)
+                   (i32.const 1))) (local.get $i)) (local.get $n))))"
+                    .to_string(),
+                |r| matches!(r, NotCounted::Condition(_)),
+            ),
+            (
+                // The body branches in a way that is not merged.
+                format!(
+                    "(loop $l (if (local.get $p) (then (block (br_if 0 (local.get $x))
+                       (local.set $x (i32.const 1))))) {again})"
+                ),
+                |r| matches!(r, NotCounted::SeveralBlocks(_)),
+            ),
+            ("(loop $l (local.set $x (i32.const 1)))".to_string(), |r| {
+                matches!(r, NotCounted::NoBackEdge)
+            }),
+            ("(loop $l (br $l))".to_string(), |r| {
+                matches!(r, NotCounted::NoExitTest)
+            }),
+            (
+                // The `br_if` at the end is unreachable: the `br` before it
+                // is the back edge.
+                "(loop $l (br $l) (br_if $l (local.get $p)))".to_string(),
+                |r| matches!(r, NotCounted::Continue(_)),
+            ),
+            (
+                format!("(loop $l (param i32) (drop) (i32.const 7) {again} (drop)) (i32.const 0)"),
+                |r| matches!(r, NotCounted::Params),
+            ),
+        ];
+        for (body, expected) in cases {
+            let wat = format!(
+                "(module (memory 1) (type $t (func (param i32))) (func $f (param $n i32) \
+                 (param $p i32) (local $i i32) (local $x i32) (i32.const 0) {body} (drop)) \
+                 (func $g))"
+            );
+            let why = not_counted(&wat);
+            assert!(expected(why), "{body}: {why:?}");
+        }
+    }
+
+    #[test]
+    fn a_nest_counts_its_inner_loop_only() {
+        let v = verdicts(&func(
+            "(loop $outer
+               (local.set $i (i32.const 0))
+               (loop $inner
+                 (br_if $inner (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                                         (local.get $n))))
+               (br_if $outer (i32.lt_s (local.tee $x (i32.add (local.get $x) (i32.const 1)))
+                                       (local.get $n))))",
+        ));
+        assert!(
+            matches!(v[..], [Err(NotCounted::InnerLoop(_)), Ok(_)]),
+            "{v:?}"
+        );
+    }
+
+    /// Runs the loop `c` describes as wasm does, for at most `limit` body
+    /// entries: `Some((entries, wrapped))` if its exit test leaves by then,
+    /// `wrapped` telling whether the compared value wrapped around (as the
+    /// comparison reads it) after the first test.
+    fn simulate(
+        c: &CountedLoop,
+        start: i64,
+        step: i64,
+        bound: i64,
+        limit: u64,
+    ) -> Option<(u64, bool)> {
+        let bits = if c.wide { 64 } else { 32 };
+        let mask = if c.wide {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        };
+        use Compare::*;
+        let signed = matches!(c.compare, LtS | GtS | LeS | GeS);
+        let read = |x: u64| -> i128 {
+            if signed {
+                i128::from(((x << (64 - bits)) as i64) >> (64 - bits))
+            } else {
+                i128::from(x)
+            }
+        };
+        // The direction of a step, as `entries` reads it (a step of
+        // -2^(bits-1) goes down either way).
+        let signed_step = if c.step_down {
+            -i128::from(step)
+        } else {
+            i128::from(step)
+        };
+        let up = wrap(signed_step, bits, true) > 0;
+        let step = step as u64 & mask;
+        let bound = read(bound as u64 & mask);
+        let mut v = start as u64 & mask;
+        let mut previous: Option<i128> = None;
+        let mut wrapped = false;
+        for entries in 1..=limit {
+            let x = if c.after_step {
+                if c.step_down {
+                    v.wrapping_sub(step)
+                } else {
+                    v.wrapping_add(step)
+                }
+            } else {
+                v
+            } & mask;
+            let x = read(x);
+            if let Some(p) = previous {
+                wrapped |= if up { x < p } else { x > p };
+            }
+            previous = Some(x);
+            let holds = match c.compare {
+                Eq => x == bound,
+                Ne => x != bound,
+                LtS | LtU => x < bound,
+                GtS | GtU => x > bound,
+                LeS | LeU => x <= bound,
+                GeS | GeU => x >= bound,
+            };
+            if holds == (c.form == LoopForm::For) {
+                return Some((entries, wrapped));
+            }
+            v = if c.step_down {
+                v.wrapping_sub(step)
+            } else {
+                v.wrapping_add(step)
+            } & mask;
+        }
+        None
+    }
+
+    fn shape(
+        form: LoopForm,
+        compare: Compare,
+        after_step: bool,
+        step_down: bool,
+        wide: bool,
+    ) -> CountedLoop {
+        CountedLoop {
+            form,
+            exit_test: 0,
+            last: 0,
+            local: 0,
+            wide,
+            step: Invariant::Local(1),
+            step_down,
+            after_step,
+            compare,
+            bound: Invariant::Local(2),
+            iteration_cost: 1,
+        }
+    }
+
+    #[test]
+    fn entries_match_running_the_loop() {
+        use Compare::*;
+        const LIMIT: u64 = 300;
+        let compares = [Eq, Ne, LtS, LtU, GtS, GtU, LeS, LeU, GeS, GeU];
+        let mut counted = 0;
+        for wide in [false, true] {
+            let (min, max) = if wide {
+                (i64::MIN, i64::MAX)
+            } else {
+                (i64::from(i32::MIN), i64::from(i32::MAX))
+            };
+            let values = [0, 1, 3, 10, 100, -1, -3, -100, max, max - 5, min, min + 4];
+            let steps = [1, 2, 3, 7, -1, -2, -5, 0, max, min, 1 << 20];
+            for form in [LoopForm::DoWhile, LoopForm::For] {
+                for compare in compares {
+                    for (after_step, step_down) in [(true, false), (false, false), (true, true)] {
+                        let c = shape(form, compare, after_step, step_down, wide);
+                        for start in values {
+                            for step in steps {
+                                for bound in values {
+                                    let run = simulate(&c, start, step, bound, LIMIT);
+                                    match c.entries(start, step, bound) {
+                                        Some(e) if e <= LIMIT => {
+                                            counted += 1;
+                                            assert_eq!(
+                                                run.map(|r| r.0),
+                                                Some(e),
+                                                "{c:?} from {start} by {step} to {bound}"
+                                            );
+                                        }
+                                        Some(_) => {
+                                            assert_eq!(run, None, "{c:?} {start} {step} {bound}")
+                                        }
+                                        // Left to per-iteration metering: only when
+                                        // the value wraps or the loop runs long.
+                                        None => assert!(
+                                            !matches!(run, Some((_, false))),
+                                            "{c:?} from {start} by {step} to {bound}: {run:?}"
+                                        ),
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(counted > 10_000, "{counted}");
+    }
+
+    #[test]
+    fn entries_of_long_loops() {
+        use Compare::*;
+        let up = shape(LoopForm::DoWhile, LtS, true, false, false);
+        // `do { ... } while (++i < INT_MAX)` from 0: i + 1 reaches INT_MAX
+        // at the end of entry INT_MAX.
+        assert_eq!(up.entries(0, 1, i64::from(i32::MAX)), Some(i32::MAX as u64));
+        // `<=` INT_MAX never leaves without wrapping.
+        let le = shape(LoopForm::DoWhile, LeS, true, false, false);
+        assert_eq!(le.entries(0, 1, i64::from(i32::MAX)), None);
+        // `do { ... } while (++i != 0)` from 0 wraps around: 2^32 entries.
+        let ne = shape(LoopForm::DoWhile, Ne, true, false, false);
+        assert_eq!(ne.entries(0, 1, 0), Some(1 << 32));
+        // By 4 from 0 to 10: never equal.
+        assert_eq!(ne.entries(0, 4, 10), None);
+        assert_eq!(ne.entries(0, 4, 12), Some(3));
+        // An i64 `for (i = 0; i < 10^12; i += 1)`: 10^12 + 1 tests.
+        let wide = shape(LoopForm::For, GeS, false, false, true);
+        assert_eq!(
+            wide.entries(0, 1, 1_000_000_000_000),
+            Some(1_000_000_000_001)
+        );
+        // Down by 3 from 10 while i > 0 (after the step): 7, 4, 1, -2.
+        let down = shape(LoopForm::DoWhile, GtS, true, true, false);
+        assert_eq!(down.entries(10, 3, 0), Some(4));
+        // As unsigned, -2 is large: it would wrap, so it is not counted.
+        let down_u = shape(LoopForm::DoWhile, GtU, true, true, false);
+        assert_eq!(down_u.entries(10, 3, 0), None);
+    }
+
+    #[test]
+    fn per_op_mode_finds_no_loops() {
+        let wat =
+            func("(loop $l (br_if $l (local.tee $i (i32.add (local.get $i) (i32.const -1)))))");
+        assert!(verdicts_in(FuelMode::PerOp, &wat).is_empty());
+        assert_eq!(verdicts(&wat).len(), 1);
+    }
+}

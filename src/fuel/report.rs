@@ -1,0 +1,57 @@
+//! The fuel report (`fuelc compile --fuel exact --fuel-report`): for each
+//! function with loops, every loop and whether it is sliced (charged once
+//! at its entry), or why not (see [`super::loops`]).
+//!
+//! Users read it to see how their loops are metered; we read it to find
+//! the next loop shape to support. This module plans the module's
+//! functions and formats what the plans say; it must not decide anything
+//! itself.
+
+use std::fmt::Write;
+
+use super::{plan_function, Metering};
+use crate::error::CompileError;
+use crate::parse::ParsedModule;
+
+/// The report for `module` metered by `metering`: one line per function
+/// with loops (its index and escaped name), one per loop under it (its byte
+/// offset and verdict: sliced, counted but not sliced, or neither, and
+/// why), and a closing count of the loops and of the sliced ones. In per-op
+/// mode no loop is sliced: it charges every operator.
+pub fn loop_report(module: &ParsedModule<'_>, metering: &Metering) -> Result<String, CompileError> {
+    let mut out = String::new();
+    let (mut loops, mut sliced) = (0, 0);
+    let imported = module.num_imported_funcs();
+    for (defined, body) in module.bodies.iter().enumerate() {
+        let mut declared_locals = 0u64;
+        for local in body.get_locals_reader()? {
+            declared_locals += u64::from(local?.0);
+        }
+        let plan = plan_function(body, declared_locals, metering)?;
+        if plan.loops.is_empty() {
+            continue;
+        }
+        let index = imported + defined as u32;
+        let name = module.metadata.function_name(index);
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "func {index} \"{}\":", name.escape_debug());
+        for info in &plan.loops {
+            loops += 1;
+            let at = info.offset;
+            let _ = match &info.verdict {
+                Ok(how) => match how.sliced_step() {
+                    Ok(_) => {
+                        sliced += 1;
+                        writeln!(out, "  loop at {at:#x}: sliced, {how}")
+                    }
+                    Err(why) => {
+                        writeln!(out, "  loop at {at:#x}: counted, not sliced ({why}), {how}")
+                    }
+                },
+                Err(why) => writeln!(out, "  loop at {at:#x}: not sliced: {why}"),
+            };
+        }
+    }
+    let _ = writeln!(out, "{loops} loops, {sliced} sliced");
+    Ok(out)
+}

@@ -1,0 +1,254 @@
+//! Sliced loops: counted loops charged once, at their entry, for all their
+//! iterations (see `crate::fuel::loops` for which loops are counted and
+//! how many times their body runs).
+//!
+//! A sliced loop is translated twice. At the `loop`, the *slice charge*
+//! computes how many times the body will be entered from the induction
+//! variable, step and bound, and the cost of that many iterations. When
+//! the count is known (the variable does not wrap around first) and the
+//! fuel covers the cost, the fuel is charged and the *sliced copy* runs:
+//! the body without its per-iteration charge (its refunds stay, so every
+//! iteration costs exactly its path). Otherwise the *metered copy* runs:
+//! the body as any loop is translated, charged per iteration with its
+//! exact fallback, so it stops where per-op mode stops. Both copies leave
+//! the loop to the same code.
+//!
+//! The body is one metered block that ends with the branch back to the
+//! loop, so nothing in it charges except the block's own charge, and the
+//! copies share everything outside the loop: the frames around it, the
+//! blocks its exit test targets, and the locals, which are variables that
+//! SSA construction merges where the copies meet.
+//!
+//! This module must not decide which loops are sliced; `crate::fuel` does.
+
+use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder, Value};
+use wasmparser::OperatorsReader;
+
+use super::control::block_args;
+use super::FuncTranslator;
+use crate::error::CompileError;
+use crate::fuel::loops::{Compare, CountedLoop, Invariant, LoopForm};
+
+impl<'r> FuncTranslator<'_, '_> {
+    /// Translates the counted loop whose `loop` `reader` is at, with
+    /// induction step `step`, up to its body's last operator (the branch
+    /// back): the slice charge, the sliced copy and the metered copy.
+    /// Returns the index of the loop's `end`, where `reader` is left.
+    pub(super) fn translate_sliced_loop(
+        &mut self,
+        reader: &mut OperatorsReader<'r>,
+        fallback_reader: &mut Option<OperatorsReader<'r>>,
+        counted: CountedLoop,
+        step: i32,
+    ) -> Result<usize, CompileError> {
+        debug_assert!(self.fallback.is_none(), "a loop starts no metered block");
+        let loop_index = self.op_index;
+        let entry_stack = self.stack.clone();
+        let metered = self.emit_slice_charge(&counted, step);
+
+        // The sliced copy: nothing in it charges.
+        let mut copy = reader.clone();
+        for index in loop_index..=counted.last {
+            self.op_index = index;
+            self.offset = copy.original_position() as usize;
+            copy.visit_operator(self)??;
+        }
+        let exit = self.close_sliced_copy();
+
+        // The metered copy, as any loop is translated.
+        self.stack = entry_stack;
+        self.control.set_reachable(true);
+        self.builder.switch_to_block(metered);
+        let mut index = loop_index;
+        while index <= counted.last {
+            index = self.translate_next(reader, fallback_reader, index, false)?;
+        }
+        debug_assert_eq!(
+            exit.is_some(),
+            self.control.is_reachable(),
+            "both copies fall out of the loop, or neither"
+        );
+        if let Some((block, results)) = exit {
+            // Both copies go on before the loop's `end`, where the next
+            // metered block may start, with the loop's results merged.
+            let types: Vec<_> = results
+                .iter()
+                .map(|v| self.builder.func.dfg.value_type(*v))
+                .collect();
+            let join = self.block_with_params(&types);
+            let height = self.stack.len() - results.len();
+            self.builder
+                .ins()
+                .jump(join, &block_args(&self.stack[height..]));
+            self.builder.switch_to_block(block);
+            self.builder.ins().jump(join, &block_args(&results));
+            self.builder.seal_block(join);
+            self.builder.switch_to_block(join);
+            self.stack.truncate(height);
+            self.stack
+                .extend_from_slice(self.builder.block_params(join));
+        }
+        Ok(counted.last + 1)
+    }
+
+    /// Closes the sliced copy's loop frame after its last operator (the
+    /// metered copy opens its own): seals its header, and returns where it
+    /// falls out of the loop, with the loop's results, if it does.
+    fn close_sliced_copy(&mut self) -> Option<(ir::Block, Vec<Value>)> {
+        let falls_out = self.control.is_reachable();
+        let frame = self.control.end().data;
+        let header = frame.loop_header().expect("a sliced loop's frame");
+        self.builder.seal_block(header);
+        let results = self.stack[self.stack.len() - frame.num_results()..].to_vec();
+        let block = self
+            .builder
+            .current_block()
+            .expect("the copy ends in a block");
+        falls_out.then_some((block, results))
+    }
+
+    /// At a counted loop's `loop`: computes how many times its body will
+    /// be entered and what that costs, and goes on to the sliced copy,
+    /// having charged it, when the count is known and the fuel covers it,
+    /// else to the metered copy. Returns the metered copy's entry.
+    ///
+    /// The computation follows `CountedLoop::entries` in 64-bit arithmetic,
+    /// where every `i32` value and count fits.
+    fn emit_slice_charge(&mut self, counted: &CountedLoop, step: i32) -> ir::Block {
+        use Compare::*;
+        let signed = matches!(counted.compare, LtS | GtS | LeS | GeS);
+        let variable = self.builder.use_var(self.locals[counted.local as usize].0);
+        let first32 = if counted.after_step {
+            self.builder.ins().iadd_imm_s(variable, i64::from(step))
+        } else {
+            variable
+        };
+        let bound32 = match counted.bound {
+            Invariant::Const(b) => self.builder.ins().iconst(types::I32, b),
+            Invariant::Local(l) => self.builder.use_var(self.locals[l as usize].0),
+        };
+        let widen = |t: &mut Self, v: Value| {
+            if signed {
+                t.builder.ins().sextend(types::I64, v)
+            } else {
+                t.builder.ins().uextend(types::I64, v)
+            }
+        };
+        let first = widen(self, first32);
+        let bound = widen(self, bound32);
+        let leaves_when = counted.form == LoopForm::For;
+        let (entries, known) = match (counted.compare, leaves_when) {
+            // Leaves at the first value that differs from the bound: the
+            // first or the second.
+            (Eq, false) | (Ne, true) => {
+                let differs = self.builder.ins().icmp(IntCC::NotEqual, first, bound);
+                let two = self.builder.ins().iconst(types::I64, 2);
+                let one = self.builder.ins().iconst(types::I64, 1);
+                let entries = self.builder.ins().select(differs, one, two);
+                (entries, None)
+            }
+            // Leaves at the bound, a whole number of steps away (wrapping).
+            (Ne, false) | (Eq, true) => {
+                let distance32 = if step > 0 {
+                    self.builder.ins().isub(bound32, first32)
+                } else {
+                    self.builder.ins().isub(first32, bound32)
+                };
+                let distance = self.builder.ins().uextend(types::I64, distance32);
+                let stride = i64::from(step.unsigned_abs());
+                let steps = self.builder.ins().udiv_imm_u(distance, stride);
+                let rest = self.builder.ins().urem_imm_u(distance, stride);
+                let whole = self.builder.ins().icmp_imm_u(IntCC::Equal, rest, 0);
+                let entries = self.builder.ins().iadd_imm_s(steps, 1);
+                (entries, Some(whole))
+            }
+            // Leaves once the value crosses a threshold.
+            (compare, leaves_when) => {
+                let (up, offset) = match (compare, leaves_when) {
+                    // Leaves when x >= bound + offset.
+                    (LtS | LtU, false) | (GeS | GeU, true) => (true, 0),
+                    (LeS | LeU, false) | (GtS | GtU, true) => (true, 1),
+                    // Leaves when x <= bound + offset.
+                    (GtS | GtU, false) | (LeS | LeU, true) => (false, 0),
+                    _ => (false, -1),
+                };
+                let threshold = self.builder.ins().iadd_imm_s(bound, offset);
+                self.crossing(first, threshold, up, step, signed)
+            }
+        };
+        let cost = self
+            .builder
+            .ins()
+            .imul_imm_s(entries, counted.iteration_cost as i64);
+        let fuel = self.builder.ins().get_pinned_reg(types::I64);
+        let enough = self
+            .builder
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, fuel, cost);
+        let go = match known {
+            Some(known) => self.builder.ins().band(known, enough),
+            None => enough,
+        };
+        let sliced = self.builder.create_block();
+        let metered = self.builder.create_block();
+        self.builder.ins().brif(go, sliced, &[], metered, &[]);
+        self.builder.seal_block(sliced);
+        self.builder.seal_block(metered);
+        self.builder.switch_to_block(sliced);
+        let rest = self.builder.ins().isub(fuel, cost);
+        self.builder.ins().set_pinned_reg(rest);
+        metered
+    }
+
+    /// How many entries a loop makes whose exit test leaves once the
+    /// compared value, starting at `first` and moving by `step`, reaches
+    /// `threshold` from below (`up`) or from above, and whether that count
+    /// is known: the value gets there without leaving the `i32` range
+    /// (read `signed` or not). A value moving away from the threshold
+    /// gets there only if it starts there.
+    fn crossing(
+        &mut self,
+        first: Value,
+        threshold: Value,
+        up: bool,
+        step: i32,
+        signed: bool,
+    ) -> (Value, Option<Value>) {
+        // How far the value is from the threshold, in its direction of
+        // travel, if not there yet.
+        let gap = if up {
+            self.builder.ins().isub(threshold, first)
+        } else {
+            self.builder.ins().isub(first, threshold)
+        };
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        let gap = self.builder.ins().smax(gap, zero);
+        if (step > 0) != up {
+            let there = self.builder.ins().icmp_imm_u(IntCC::Equal, gap, 0);
+            let one = self.builder.ins().iconst(types::I64, 1);
+            return (one, Some(there));
+        }
+        let stride = i64::from(step.unsigned_abs());
+        let rounded = self.builder.ins().iadd_imm_s(gap, stride - 1);
+        let steps = self.builder.ins().udiv_imm_u(rounded, stride);
+        let travel = self.builder.ins().imul_imm_s(steps, stride);
+        let (min, max) = if signed {
+            (i64::from(i32::MIN), i64::from(i32::MAX))
+        } else {
+            (0, i64::from(u32::MAX))
+        };
+        let known = if up {
+            let last = self.builder.ins().iadd(first, travel);
+            self.builder
+                .ins()
+                .icmp_imm_s(IntCC::SignedLessThanOrEqual, last, max)
+        } else {
+            let last = self.builder.ins().isub(first, travel);
+            self.builder
+                .ins()
+                .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, last, min)
+        };
+        let entries = self.builder.ins().iadd_imm_s(steps, 1);
+        (entries, Some(known))
+    }
+}

@@ -264,6 +264,8 @@ struct Comparison {
     completing: usize,
     runs: usize,
     stack_limited: usize,
+    /// Loops sliced in exact mode (counted loops charged at their entry).
+    sliced_loops: usize,
     failures: Vec<String>,
 }
 
@@ -272,6 +274,15 @@ impl Comparison {
     /// around its cost, and records the runs that differ.
     fn module(&mut self, label: &str, wasm: &[u8], costs: &CostModel) {
         self.modules += 1;
+        let metering = Metering {
+            mode: FuelMode::Exact,
+            costs: costs.clone(),
+        };
+        let parsed = fuelc::parse::parse(wasm, "report", fuelc_runtime::abi::BoundsChecks::Guard)
+            .expect("a valid module");
+        self.sliced_loops += fuelc::fuel::loop_report(&parsed, &metering)
+            .expect("plans")
+            .sliced;
         let names = exports(wasm);
         let exact = compile(label, wasm, FuelMode::Exact, costs);
         let per_op = compile(label, wasm, FuelMode::PerOp, costs);
@@ -319,9 +330,10 @@ impl Comparison {
     /// Prints the counts and fails with the first differences.
     fn report(&self, what: &str) {
         println!(
-            "{what}: {} modules, {} calls ({} complete), {} runs compared \
-             ({} more ran out of stack), {} differ",
+            "{what}: {} modules ({} sliced loops), {} calls ({} complete), {} runs \
+             compared ({} more ran out of stack), {} differ",
             self.modules,
+            self.sliced_loops,
             self.calls,
             self.completing,
             self.runs,
@@ -385,4 +397,9 @@ fn exact_stops_where_per_op_stops_on_generated_control_flow() {
         comparison.module(&format!("structured seed {seed}"), &wasm, costs);
     }
     comparison.report("fuel structured");
+    assert!(
+        comparison.sliced_loops >= seeds as usize / 4,
+        "only {} sliced loops in {seeds} programs",
+        comparison.sliced_loops
+    );
 }

@@ -634,7 +634,6 @@ impl Planner {
                 scan.writes.push(LocalWrite {
                     local: local_index,
                     op_index,
-                    top_level,
                 });
             }
             Operator::Call { .. } | Operator::CallIndirect { .. } => {
@@ -660,10 +659,7 @@ impl Planner {
                 self.open_loops.pop();
                 if let Some(&outer) = self.open_loops.last() {
                     let outer = &mut self.scans[outer];
-                    outer.writes.extend(writes.iter().map(|w| LocalWrite {
-                        top_level: false,
-                        ..*w
-                    }));
+                    outer.writes.extend_from_slice(&writes);
                 }
                 self.scans[current].writes = writes;
             }

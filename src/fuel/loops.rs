@@ -33,6 +33,7 @@ use std::fmt;
 use wasmparser::Operator;
 
 use super::analysis::Charge;
+use crate::control::{ConstructKind, ControlStack};
 
 /// What the planner's walk records about one loop.
 #[derive(Clone, Debug)]
@@ -63,8 +64,6 @@ pub(super) struct LocalWrite {
     pub local: u32,
     /// The `local.set` or `local.tee`.
     pub op_index: usize,
-    /// Whether it is at the loop's top level (runs once per iteration).
-    pub top_level: bool,
 }
 
 impl LoopScan {
@@ -506,8 +505,8 @@ fn counted(
         [only] if only.op_index == header => only.cost,
         _ => return Err(NotCounted::SeveralBlocks(inside.len())),
     };
-    let test =
-        exit_condition(scan, ops, exit_test).ok_or(NotCounted::Condition(offsets[exit_test]))?;
+    let test = exit_condition(scan, ops, exit_test, last)
+        .ok_or(NotCounted::Condition(offsets[exit_test]))?;
     Ok(CountedLoop {
         form,
         exit_test,
@@ -523,16 +522,18 @@ fn counted(
     })
 }
 
-/// An induction variable: a local written once per iteration with its own
-/// value plus or minus an invariant step.
-#[derive(Clone, Copy, Debug)]
+/// An induction variable: a local that every path through the body steps
+/// exactly once (with its own value plus or minus an invariant step)
+/// before it branches back.
+#[derive(Clone, Debug)]
 struct Induction {
     local: u32,
-    /// The `local.set` or `local.tee` that steps it.
-    write: usize,
     wide: bool,
     step: Invariant,
     step_down: bool,
+    /// Each `local.get` of it in the body, and whether the path to it has
+    /// stepped it.
+    reads: Vec<(usize, bool)>,
 }
 
 /// The exit test, understood.
@@ -552,7 +553,6 @@ enum Expr {
     },
     Tee {
         local: u32,
-        op_index: usize,
     },
     Const(i64),
     /// `i32.add`/`i64.add` (`sub` false) or `sub`, with whether it is `i64`.
@@ -594,13 +594,7 @@ fn expr(ops: &[Operator<'_>], at: usize, budget: &mut usize) -> Option<(Expr, us
         LocalTee { local_index } => {
             // Its operand is the write's value, which `induction` checks.
             let (_, start) = expr(ops, at.checked_sub(1)?, budget)?;
-            return Some((
-                Expr::Tee {
-                    local: local_index,
-                    op_index: at,
-                },
-                start,
-            ));
+            return Some((Expr::Tee { local: local_index }, start));
         }
         I32Const { value } => return Some((Expr::Const(i64::from(value)), at)),
         I64Const { value } => return Some((Expr::Const(value), at)),
@@ -647,7 +641,12 @@ enum Operand {
 }
 
 /// Understands the condition of the exit test `br_if` at `test`.
-fn exit_condition(scan: &LoopScan, ops: &[Operator<'_>], test: usize) -> Option<ExitCondition> {
+fn exit_condition(
+    scan: &LoopScan,
+    ops: &[Operator<'_>],
+    test: usize,
+    last: usize,
+) -> Option<ExitCondition> {
     let mut budget = MAX_EXPR_OPS;
     let (condition, start) = expr(ops, test.checked_sub(1)?, &mut budget)?;
     // The condition must be computed inside the loop, at its top level
@@ -661,7 +660,10 @@ fn exit_condition(scan: &LoopScan, ops: &[Operator<'_>], test: usize) -> Option<
         // `br_if` on a value branches when it is not zero.
         other => (Compare::Ne, other, Expr::Const(0)),
     };
-    let (lhs, rhs) = (operand(scan, ops, &lhs)?, operand(scan, ops, &rhs)?);
+    let (lhs, rhs) = (
+        operand(scan, ops, last, &lhs)?,
+        operand(scan, ops, last, &rhs)?,
+    );
     let (induction, after_step, compare, bound) = match (lhs, rhs) {
         (Operand::Induction(i, after), Operand::Invariant(b)) => (i, after, compare, b),
         (Operand::Invariant(b), Operand::Induction(i, after)) => (i, after, compare.swapped(), b),
@@ -675,17 +677,21 @@ fn exit_condition(scan: &LoopScan, ops: &[Operator<'_>], test: usize) -> Option<
     })
 }
 
-/// Classifies one operand of the exit test.
-fn operand(scan: &LoopScan, ops: &[Operator<'_>], e: &Expr) -> Option<Operand> {
+/// Classifies one operand of the exit test at `test`, in a body whose last
+/// operator is `last`.
+fn operand(scan: &LoopScan, ops: &[Operator<'_>], last: usize, e: &Expr) -> Option<Operand> {
     match *e {
         Expr::Const(c) => Some(Operand::Invariant(Invariant::Const(c))),
-        Expr::Get { local, op_index } => match induction(scan, ops, local) {
+        Expr::Get { local, op_index } => match induction(scan, ops, last, local) {
             Ok(None) => Some(Operand::Invariant(Invariant::Local(local))),
-            Ok(Some(i)) => Some(Operand::Induction(i, op_index > i.write)),
+            Ok(Some(i)) => {
+                let &(_, after) = i.reads.iter().find(|r| r.0 == op_index)?;
+                Some(Operand::Induction(i, after))
+            }
             Err(()) => None,
         },
-        Expr::Tee { local, op_index } => match induction(scan, ops, local) {
-            Ok(Some(i)) if i.write == op_index => Some(Operand::Induction(i, true)),
+        Expr::Tee { local, .. } => match induction(scan, ops, last, local) {
+            Ok(Some(i)) => Some(Operand::Induction(i, true)),
             _ => None,
         },
         _ => None,
@@ -693,16 +699,50 @@ fn operand(scan: &LoopScan, ops: &[Operator<'_>], e: &Expr) -> Option<Operand> {
 }
 
 /// Whether `local` is invariant in the loop (`Ok(None)`), an induction
-/// variable (`Ok(Some)`), or neither (`Err`).
-fn induction(scan: &LoopScan, ops: &[Operator<'_>], local: u32) -> Result<Option<Induction>, ()> {
-    let mut writes = scan.writes.iter().filter(|w| w.local == local);
-    let write = match (writes.next(), writes.next()) {
-        (None, _) => return Ok(None),
-        (Some(w), None) if w.top_level => *w,
-        _ => return Err(()),
+/// variable (`Ok(Some)`), or neither (`Err`). `last` is the body's last
+/// operator.
+fn induction(
+    scan: &LoopScan,
+    ops: &[Operator<'_>],
+    last: usize,
+    local: u32,
+) -> Result<Option<Induction>, ()> {
+    let writes: Vec<usize> = scan
+        .writes
+        .iter()
+        .filter(|w| w.local == local)
+        .map(|w| w.op_index)
+        .collect();
+    let Some(&first) = writes.first() else {
+        return Ok(None);
     };
+    let step = step_of(scan, ops, local, first).ok_or(())?;
+    for &w in &writes[1..] {
+        if step_of(scan, ops, local, w) != Some(step) {
+            return Err(());
+        }
+    }
+    let reads = stepped_once(scan, ops, last, local).ok_or(())?;
+    let (wide, step, step_down) = step;
+    Ok(Some(Induction {
+        local,
+        wide,
+        step,
+        step_down,
+        reads,
+    }))
+}
+
+/// The step of the write to `local` at `write` when it writes the local's
+/// value plus or minus an invariant: whether it is `i64`, the step, and
+/// whether it is subtracted.
+fn step_of(
+    scan: &LoopScan,
+    ops: &[Operator<'_>],
+    local: u32,
+    write: usize,
+) -> Option<(bool, Invariant, bool)> {
     let mut budget = MAX_EXPR_OPS;
-    let value = write.op_index.checked_sub(1).ok_or(())?;
     let (
         Expr::AddSub {
             sub,
@@ -711,33 +751,163 @@ fn induction(scan: &LoopScan, ops: &[Operator<'_>], local: u32) -> Result<Option
             rhs,
         },
         start,
-    ) = expr(ops, value, &mut budget).ok_or(())?
+    ) = expr(ops, write.checked_sub(1)?, &mut budget)?
     else {
-        return Err(());
+        return None;
     };
     if start <= scan.op_index {
-        return Err(());
+        return None;
     }
     let is_self = |e: &Expr| matches!(*e, Expr::Get { local: l, .. } if l == local);
     let step = match (&*lhs, &*rhs) {
         (l, step) if is_self(l) => step,
         (step, r) if is_self(r) && !sub => step,
-        _ => return Err(()),
+        _ => return None,
     };
     let step = match *step {
         Expr::Const(c) => Invariant::Const(c),
-        Expr::Get { local: s, .. } if s != local && !scan.writes.iter().any(|w| w.local == s) => {
+        Expr::Get { local: s, .. } if !scan.writes.iter().any(|w| w.local == s) => {
             Invariant::Local(s)
         }
-        _ => return Err(()),
+        _ => return None,
     };
-    Ok(Some(Induction {
-        local,
-        write: write.op_index,
-        wide,
-        step,
-        step_down: sub,
-    }))
+    Some((wide, step, sub))
+}
+
+/// Whether a path through the body has written the induction variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stepped {
+    No,
+    Once,
+}
+
+/// What the path walk keeps for each open construct of the body.
+struct PathFrame {
+    /// Whether the paths that reach its `end` have stepped the variable,
+    /// once some do.
+    arrivals: Option<Stepped>,
+    /// Whether the path that opened it had (an `if`'s else arm starts so).
+    entry: Stepped,
+}
+
+/// Adds a path to `arrivals`; `None` when it disagrees with the others.
+fn arrive(arrivals: &mut Option<Stepped>, path: Stepped) -> Option<()> {
+    match *arrivals.get_or_insert(path) == path {
+        true => Some(()),
+        false => None,
+    }
+}
+
+/// Walks the body's paths (with the translator's model of control,
+/// [`ControlStack`]) and checks that each writes `local` at most once and
+/// exactly once before branching back to the loop; returns, for each
+/// `local.get` of it, whether its path has written it. `None` when some
+/// paths disagree. Branches out of the loop are not followed (the only
+/// one a counted loop has is its exit test).
+fn stepped_once(
+    scan: &LoopScan,
+    ops: &[Operator<'_>],
+    last: usize,
+    local: u32,
+) -> Option<Vec<(usize, bool)>> {
+    let frame = |entry| PathFrame {
+        arrivals: None,
+        entry,
+    };
+    // The frame standing for everything around the loop, and the loop's.
+    let mut control = ControlStack::new(frame(Stepped::No));
+    control.push(ConstructKind::Loop, frame(Stepped::No));
+    let mut path = Stepped::No;
+    let mut reads = Vec::new();
+    for (index, op) in ops
+        .iter()
+        .enumerate()
+        .take(last + 1)
+        .skip(scan.op_index + 1)
+    {
+        if !control.is_reachable() {
+            let skipped = match op {
+                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                    !control.enters()
+                }
+                Operator::Else => control.skips_else(),
+                Operator::End => control.skips_end(),
+                _ => true,
+            };
+            if skipped {
+                continue;
+            }
+        }
+        match *op {
+            Operator::LocalGet { local_index } if local_index == local => {
+                reads.push((index, path == Stepped::Once));
+            }
+            Operator::LocalSet { local_index } | Operator::LocalTee { local_index }
+                if local_index == local =>
+            {
+                if path == Stepped::Once {
+                    return None;
+                }
+                path = Stepped::Once;
+            }
+            Operator::Block { .. } => control.push(ConstructKind::Block, frame(path)),
+            Operator::If { .. } => control.push(ConstructKind::If, frame(path)),
+            Operator::Loop { .. } => return None,
+            Operator::Else => {
+                let reachable = control.is_reachable();
+                let arm = &mut control.else_arm().data;
+                if reachable {
+                    arrive(&mut arm.arrivals, path)?;
+                }
+                path = arm.entry;
+            }
+            Operator::End => {
+                let reachable = control.is_reachable();
+                let innermost = control.innermost_mut();
+                let without_else = innermost.kind == ConstructKind::If && !innermost.else_seen;
+                let data = &mut innermost.data;
+                if reachable {
+                    arrive(&mut data.arrivals, path)?;
+                }
+                if without_else {
+                    arrive(&mut data.arrivals, data.entry)?;
+                }
+                let ended = control.end();
+                if control.is_reachable() {
+                    path = ended.data.arrivals?;
+                }
+            }
+            Operator::Br { relative_depth } => {
+                branch(&mut control, relative_depth, path)?;
+                control.stop();
+            }
+            Operator::BrIf { relative_depth } => branch(&mut control, relative_depth, path)?,
+            Operator::BrTable { ref targets } => {
+                for depth in targets.targets().chain([Ok(targets.default())]) {
+                    branch(&mut control, depth.ok()?, path)?;
+                }
+                control.stop();
+            }
+            Operator::Return | Operator::Unreachable => control.stop(),
+            _ => {}
+        }
+    }
+    Some(reads)
+}
+
+/// A branch `depth` levels out on a path that has `path`: back to the loop
+/// only once the variable is stepped; to the end of a construct in the
+/// body, as one more arrival there; out of the loop, anyhow.
+fn branch(control: &mut ControlStack<PathFrame>, depth: u32, path: Stepped) -> Option<()> {
+    // Frame 0 stands for the code around the loop, frame 1 is the loop's.
+    if depth as usize + 1 >= control.open_frames() {
+        return Some(());
+    }
+    let target = control.branch(depth);
+    if target.kind == ConstructKind::Loop {
+        return (path == Stepped::Once).then_some(());
+    }
+    arrive(&mut target.data.arrivals, path)
 }
 
 #[cfg(test)]
@@ -922,6 +1092,35 @@ mod tests {
     }
 
     #[test]
+    fn a_variable_stepped_on_each_path_once_is_counted() {
+        // `if (skip) { i++; continue; } ...; i++;` as clang emits it: the
+        // `continue` branches to the end of a block around the body.
+        let c = counted(&func(
+            "(loop $l
+               (block $next
+                 (if (i32.load8_u (local.get $i))
+                   (then (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                         (br $next)))
+                 (i32.store (local.get $x)
+                   (i32.load (local.tee $i (i32.add (local.get $i) (i32.const 1))))))
+               (br_if $l (i32.ne (local.get $i) (local.get $n))))",
+        ));
+        assert_eq!(
+            (c.compare, c.after_step, c.step),
+            (Compare::Ne, true, Invariant::Const(1))
+        );
+        // Stepped on both arms of an if/else.
+        let c = counted(&func(
+            "(loop $l
+               (if (local.get $p)
+                 (then (local.set $i (i32.add (local.get $i) (i32.const 2))))
+                 (else (local.set $i (i32.add (i32.const 2) (local.get $i)))))
+               (br_if $l (i32.lt_u (local.get $i) (local.get $n))))",
+        ));
+        assert_eq!((c.compare, c.after_step), (Compare::LtU, true));
+    }
+
+    #[test]
     fn loops_that_are_not_counted_say_why() {
         let step = "(local.tee $i (i32.add (local.get $i) (i32.const 1)))";
         let again = format!("(br_if $l (i32.lt_s {step} (local.get $n)))");
@@ -961,6 +1160,23 @@ mod tests {
                 // Stepped inside an `if`, not once per iteration.
                 "(loop $l (if (local.get $p) (then (local.set $i (i32.add (local.get $i)
                    (i32.const 1))))) (br_if $l (i32.lt_s (local.get $i) (local.get $n))))"
+                    .to_string(),
+                |r| matches!(r, NotCounted::Condition(_)),
+            ),
+            (
+                // Stepped twice on one path.
+                "(loop $l (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                   (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                   (br_if $l (i32.lt_s (local.get $i) (local.get $n))))"
+                    .to_string(),
+                |r| matches!(r, NotCounted::Condition(_)),
+            ),
+            (
+                // Stepped by different amounts on the two arms.
+                "(loop $l (if (local.get $p)
+                     (then (local.set $i (i32.add (local.get $i) (i32.const 1))))
+                     (else (local.set $i (i32.add (local.get $i) (i32.const 2)))))
+                   (br_if $l (i32.lt_s (local.get $i) (local.get $n))))"
                     .to_string(),
                 |r| matches!(r, NotCounted::Condition(_)),
             ),

@@ -17,7 +17,7 @@ mod report;
 
 pub use analysis::{plan_function, Charge, Fallback, FuelPlan, Latch, FOLDED_UNITS_LIMIT};
 pub use cost::{CostModel, OperatorCost};
-pub use report::loop_report;
+pub use report::{loop_report, LoopReport};
 
 use fuelc_runtime::abi::FuelMode;
 

@@ -7,18 +7,37 @@
 //! functions and formats what the plans say; it must not decide anything
 //! itself.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 use super::{plan_function, Metering};
 use crate::error::CompileError;
 use crate::parse::ParsedModule;
+
+/// What [`loop_report`] found; its `Display` is the report's text.
+#[derive(Clone, Debug)]
+pub struct LoopReport {
+    /// The reachable loops of the module's functions.
+    pub loops: usize,
+    /// How many of them are sliced.
+    pub sliced: usize,
+    text: String,
+}
+
+impl fmt::Display for LoopReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
 
 /// The report for `module` metered by `metering`: one line per function
 /// with loops (its index and escaped name), one per loop under it (its byte
 /// offset and verdict: sliced, counted but not sliced, or neither, and
 /// why), and a closing count of the loops and of the sliced ones. In per-op
 /// mode no loop is sliced: it charges every operator.
-pub fn loop_report(module: &ParsedModule<'_>, metering: &Metering) -> Result<String, CompileError> {
+pub fn loop_report(
+    module: &ParsedModule<'_>,
+    metering: &Metering,
+) -> Result<LoopReport, CompileError> {
     let mut out = String::new();
     let (mut loops, mut sliced) = (0, 0);
     let imported = module.num_imported_funcs();
@@ -53,5 +72,9 @@ pub fn loop_report(module: &ParsedModule<'_>, metering: &Metering) -> Result<Str
         }
     }
     let _ = writeln!(out, "{loops} loops, {sliced} sliced");
-    Ok(out)
+    Ok(LoopReport {
+        loops,
+        sliced,
+        text: out,
+    })
 }

@@ -323,7 +323,9 @@ impl FuncTranslator<'_, '_> {
         let (target, arity) = self.resolved_branch_target(depth);
         let args = block_args(self.peek_n(arity));
         let fallthrough = self.builder.create_block();
-        match self.refund() {
+        // The exit test of a sliced copy pays back what the copy owes.
+        let leaves_slice = self.is_sliced_exit_test();
+        match self.refund().or(leaves_slice.then_some(0)) {
             None => {
                 self.builder
                     .ins()
@@ -335,7 +337,12 @@ impl FuncTranslator<'_, '_> {
                 self.builder.ins().brif(cond, refund, &[], fallthrough, &[]);
                 self.builder.seal_block(refund);
                 self.builder.switch_to_block(refund);
-                self.emit_refund(amount);
+                if amount > 0 {
+                    self.emit_refund(amount);
+                }
+                if leaves_slice {
+                    self.pay_back_slice();
+                }
                 self.builder.ins().jump(target, &args);
             }
         }

@@ -260,8 +260,12 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    /// Adds `amount` back to the fuel register.
+    /// Adds `amount` back to the fuel register, or, in the sliced copy of
+    /// a loop, to what the copy owes back when it leaves.
     pub(super) fn emit_refund(&mut self, amount: u64) {
+        if self.owe_refund(amount) {
+            return;
+        }
         let fuel = self.builder.ins().get_pinned_reg(types::I64);
         let back = self.builder.ins().iadd_imm_s(fuel, amount as i64);
         self.builder.ins().set_pinned_reg(back);

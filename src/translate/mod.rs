@@ -284,6 +284,9 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     replay: Option<fuel::Replay>,
     /// The module's out-of-fuel stub, once imported.
     oof_stub: Option<ir::FuncRef>,
+    /// While the sliced copy of a loop is translated: where its refunds
+    /// collect (see `slice.rs`).
+    sliced: Option<slice::SlicedCopy>,
 }
 
 impl<'a, 'f> FuncTranslator<'a, 'f> {
@@ -314,6 +317,7 @@ impl<'a, 'f> FuncTranslator<'a, 'f> {
             fallback: None,
             replay: None,
             oof_stub: None,
+            sliced: None,
         }
     }
 

@@ -13,6 +13,10 @@
 //! exact fallback, so it stops where per-op mode stops. Both copies leave
 //! the loop to the same code.
 //!
+//! The sliced copy keeps its refunds in a variable (one addition each, in
+//! a register) and adds them to the fuel when it leaves the loop, at its
+//! exit test; a trap in it loses them (`docs/fuel.md`, "The contract").
+//!
 //! The body is one metered block that ends with the branch back to the
 //! loop, so nothing in it charges except the block's own charge, and the
 //! copies share everything outside the loop: the frames around it, the
@@ -22,12 +26,23 @@
 //! This module must not decide which loops are sliced; `crate::fuel` does.
 
 use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder, Value};
+use cranelift_frontend::Variable;
 use wasmparser::OperatorsReader;
 
 use super::control::block_args;
 use super::FuncTranslator;
 use crate::error::CompileError;
 use crate::fuel::loops::{Compare, CountedLoop, Invariant, LoopForm};
+
+/// The sliced copy of a loop being translated.
+pub(super) struct SlicedCopy {
+    /// The refunds its paths have made so far, owed back to the fuel when
+    /// it leaves the loop.
+    owed: Variable,
+    /// Its exit test when it leaves the loop by being taken (a `for`
+    /// loop's; a do-while loop's leaves by falling out).
+    taken_exit: Option<usize>,
+}
 
 impl<'r> FuncTranslator<'_, '_> {
     /// Translates the counted loop whose `loop` `reader` is at, with
@@ -47,6 +62,13 @@ impl<'r> FuncTranslator<'_, '_> {
         let metered = self.emit_slice_charge(&counted, step);
 
         // The sliced copy: nothing in it charges.
+        let owed = self.builder.declare_var(types::I64);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.def_var(owed, zero);
+        self.sliced = Some(SlicedCopy {
+            owed,
+            taken_exit: (counted.form == LoopForm::For).then_some(counted.exit_test),
+        });
         let mut copy = reader.clone();
         for index in loop_index..=counted.last {
             self.op_index = index;
@@ -54,6 +76,7 @@ impl<'r> FuncTranslator<'_, '_> {
             copy.visit_operator(self)??;
         }
         let exit = self.close_sliced_copy();
+        self.sliced = None;
 
         // The metered copy, as any loop is translated.
         self.stack = entry_stack;
@@ -99,12 +122,48 @@ impl<'r> FuncTranslator<'_, '_> {
         let frame = self.control.end().data;
         let header = frame.loop_header().expect("a sliced loop's frame");
         self.builder.seal_block(header);
+        if !falls_out {
+            return None;
+        }
+        // A do-while loop's exit test leaves by falling out.
+        self.pay_back_slice();
+        let exit = self.builder.create_block();
+        self.builder.ins().jump(exit, &[]);
+        self.builder.seal_block(exit);
+        self.builder.switch_to_block(exit);
         let results = self.stack[self.stack.len() - frame.num_results()..].to_vec();
-        let block = self
-            .builder
-            .current_block()
-            .expect("the copy ends in a block");
-        falls_out.then_some((block, results))
+        Some((exit, results))
+    }
+
+    /// In the sliced copy of a loop, adds `amount` to what the copy owes
+    /// back, and returns `true`; elsewhere returns `false`.
+    pub(super) fn owe_refund(&mut self, amount: u64) -> bool {
+        let Some(sliced) = &self.sliced else {
+            return false;
+        };
+        let owed = sliced.owed;
+        let before = self.builder.use_var(owed);
+        let after = self.builder.ins().iadd_imm_s(before, amount as i64);
+        self.builder.def_var(owed, after);
+        true
+    }
+
+    /// Whether the current operator is a `br_if` that leaves the sliced
+    /// copy being translated when taken.
+    pub(super) fn is_sliced_exit_test(&self) -> bool {
+        self.sliced
+            .as_ref()
+            .is_some_and(|s| s.taken_exit == Some(self.op_index))
+    }
+
+    /// Where the sliced copy leaves the loop: adds what it owes back to
+    /// the fuel.
+    pub(super) fn pay_back_slice(&mut self) {
+        let owed = self.sliced.as_ref().expect("in a sliced copy").owed;
+        let owed = self.builder.use_var(owed);
+        let fuel = self.builder.ins().get_pinned_reg(types::I64);
+        let back = self.builder.ins().iadd(fuel, owed);
+        self.builder.ins().set_pinned_reg(back);
     }
 
     /// At a counted loop's `loop`: computes how many times its body will

@@ -3,8 +3,9 @@
 ;; signed and unsigned bounds, loops that run once or not at all, a bound
 ;; read from memory, a variable that wraps, `ne` across zero, exits other
 ;; than the exit test (break, continue, return, br_table), a trap in a
-;; middle iteration, calls and memory.grow inside, nests and a loop with a
-;; result. Every loop stores to memory, so effects are compared too.
+;; middle iteration, calls and memory.grow inside, nests, a loop with a
+;; result, and branches merged into the body (whose refunds a sliced loop
+;; collects and pays back when it leaves). Every loop stores to memory, so effects are compared too.
 ;; `fuelc compile --fuel exact --fuel-report` says which are sliced.
 ;; invoke: up_by_1 0
 ;; invoke: up_by_1 1
@@ -34,6 +35,10 @@
 ;; invoke: rectangular 6 7
 ;; invoke: triangular 12
 ;; invoke: with_result 9
+;; invoke: running_min 40
+;; invoke: parity_for 0
+;; invoke: parity_for 31
+;; invoke: skip_marked 60
 (module
   (memory 1)
 
@@ -248,4 +253,52 @@
       (br_if $l (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1)))
                           (local.get $n))))
     (drop)
-    (local.get $acc)))
+    (local.get $acc))
+  ;; A conditional minimum update: the path without the store refunds.
+  (func (export "running_min") (param $n i32) (result i32)
+    (local $i i32) (local $min i32) (local $x i32)
+    (local.set $min (i32.const 1000000))
+    (loop $l
+      (local.set $x (i32.rem_u (i32.mul (local.get $i) (i32.const 7919)) (i32.const 1009)))
+      (if (i32.lt_s (local.get $x) (local.get $min))
+        (then
+          (local.set $min (local.get $x))
+          (i32.store (i32.const 1500) (local.get $x))))
+      (br_if $l (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                          (local.get $n))))
+    (local.get $min))
+
+  ;; A for loop with an if/else of different costs: its exit test pays
+  ;; back what the cheaper arm refunded.
+  (func (export "parity_for") (param $n i32) (result i32)
+    (local $i i32) (local $acc i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (if (i32.and (local.get $i) (i32.const 1))
+          (then (local.set $acc (i32.add (local.get $acc)
+                                         (i32.mul (local.get $i) (i32.const 3)))))
+          (else (local.set $acc (i32.sub (local.get $acc) (local.get $i)))))
+        (i32.store (i32.const 1504) (local.get $acc))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+    (local.get $acc))
+
+  ;; `for (i = 1; i != n; i++) { if (marked[i]) continue; ... }` as clang
+  ;; emits it: the variable is stepped once on each path, in the arm that
+  ;; continues and in the rest of the body.
+  (func (export "skip_marked") (param $n i32) (result i32)
+    (local $i i32) (local $sum i32)
+    (local.set $i (i32.const 1))
+    (loop $l
+      (block $next
+        (if (i32.eqz (i32.rem_u (local.get $i) (i32.const 3)))
+          (then
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $next)))
+        (local.set $sum (i32.add (local.get $sum)
+                                 (local.tee $i (i32.add (local.get $i) (i32.const 1)))))
+        (i32.store (i32.const 1508) (local.get $sum)))
+      (br_if $l (i32.ne (local.get $i) (local.get $n))))
+    (local.get $sum))
+)

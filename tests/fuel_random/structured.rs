@@ -205,7 +205,11 @@ impl Generator {
                 if self.rng.chance(50) {
                     *out += "(loop ";
                     self.body(out, Label::Loop(counter), nesting + 1, false);
-                    *out += &Self::back_edge(0, counter, "(i32.const 1)");
+                    // Closed by its counter alone: a counted loop.
+                    *out += &format!(
+                        "(br_if 0 (i32.gt_s (local.tee $c{counter} (i32.sub \
+                         (local.get $c{counter}) (i32.const 1))) (i32.const 0)))"
+                    );
                     *out += ")";
                 } else {
                     // Left by a forward `br_if`, closed by a `br`.

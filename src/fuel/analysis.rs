@@ -90,14 +90,15 @@ pub struct FuelPlan {
 
 impl FuelPlan {
     /// The loop opened by operator `op_index`, if it is charged once at its
-    /// entry (see [`super::loops`]): how it is counted, and its step.
-    pub fn slice_at(&self, op_index: usize) -> Option<(CountedLoop, i32)> {
+    /// entry (see [`super::loops`]): how it is counted.
+    pub fn slice_at(&self, op_index: usize) -> Option<CountedLoop> {
         let i = self
             .loops
             .binary_search_by_key(&op_index, |l| l.op_index)
             .ok()?;
         let counted = self.loops[i].verdict.ok()?;
-        Some((counted, counted.sliced_step().ok()?))
+        counted.sliceable().ok()?;
+        Some(counted)
     }
 }
 

@@ -21,10 +21,15 @@
 //!   at its top level (the exit test: it leaves when the branch is taken);
 //! - the exit test compares an induction variable with a bound that the
 //!   loop does not change (a constant or a local it does not write). An
-//!   induction variable is a local written once per iteration, at the top
-//!   level of the loop, with its own value plus or minus a step that the
-//!   loop does not change (a constant or a local it does not write). The
-//!   test may compare its value before the step or after it.
+//!   induction variable is a local that every path through the body
+//!   writes exactly once before branching back, with its own value plus or
+//!   minus the same step, which the loop does not change (checked by a
+//!   walk of the body's paths with the shared model of control,
+//!   [`ControlStack`]). The test may compare its value before the step or
+//!   after it.
+//!
+//! Which counted loops are *sliced* (charged at their entry) is
+//! [`CountedLoop::sliceable`]'s decision.
 //!
 //! This module decides and describes; it must not generate code.
 
@@ -221,28 +226,16 @@ impl CountedLoop {
 const MAX_SLICED_ITERATION_COST: u64 = 1 << 31;
 
 impl CountedLoop {
-    /// The step as it moves the induction variable, when the loop is
-    /// charged once at its entry (*sliced*); otherwise why not. Slices
-    /// are built for `i32` variables with a constant step so far.
-    pub fn sliced_step(&self) -> Result<i32, &'static str> {
+    /// Whether the loop is charged once at its entry (*sliced*), or why
+    /// not. Slices are built for `i32` variables so far.
+    pub fn sliceable(&self) -> Result<(), &'static str> {
         if self.wide {
             return Err("an i64 induction variable is not sliced yet");
-        }
-        let Invariant::Const(step) = self.step else {
-            return Err("a step held in a local is not sliced yet");
-        };
-        let step = if self.step_down {
-            (step as i32).wrapping_neg()
-        } else {
-            step as i32
-        };
-        if step == 0 {
-            return Err("its step is zero");
         }
         if self.iteration_cost >= MAX_SLICED_ITERATION_COST {
             return Err("an iteration costs 2^31 fuel or more");
         }
-        Ok(step)
+        Ok(())
     }
 }
 

@@ -58,7 +58,7 @@ pub fn loop_report(
             loops += 1;
             let at = info.offset;
             let _ = match &info.verdict {
-                Ok(how) => match how.sliced_step() {
+                Ok(how) => match how.sliceable() {
                     Ok(_) => {
                         sliced += 1;
                         writeln!(out, "  loop at {at:#x}: sliced, {how}")

@@ -61,6 +61,11 @@ pub(super) struct Frame {
 }
 
 impl Frame {
+    /// The block that follows the construct's `end`.
+    pub(super) fn next(&self) -> ir::Block {
+        self.next
+    }
+
     /// How many results the construct has.
     pub(super) fn num_results(&self) -> usize {
         self.num_results

@@ -445,7 +445,7 @@ impl FuncTranslator<'_, '_> {
 
     /// Marks the blocks created since block number `first` cold, except
     /// `join`.
-    fn mark_cold_from(&mut self, first: usize, join: Option<ir::Block>) {
+    pub(super) fn mark_cold_from(&mut self, first: usize, join: Option<ir::Block>) {
         for block in first..self.builder.func.dfg.num_blocks() {
             let block = ir::Block::from_u32(block as u32);
             if Some(block) != join {

@@ -234,9 +234,9 @@ impl<'r> FuncTranslator<'_, '_> {
             let from_first = fallback_reader.take().expect("saved with the fallback");
             self.translate_fallback(from_first)?;
         }
-        if let Some((counted, step)) = self.fuel.slice_at(op_index) {
+        if let Some(counted) = self.fuel.slice_at(op_index) {
             if slices && self.control.is_reachable() {
-                return self.translate_sliced_loop(reader, fallback_reader, counted, step);
+                return self.translate_sliced_loop(reader, fallback_reader, counted);
             }
         }
         reader.visit_operator(self)??;

@@ -45,21 +45,20 @@ pub(super) struct SlicedCopy {
 }
 
 impl<'r> FuncTranslator<'_, '_> {
-    /// Translates the counted loop whose `loop` `reader` is at, with
-    /// induction step `step`, up to its body's last operator (the branch
-    /// back): the slice charge, the sliced copy and the metered copy.
+    /// Translates the counted loop whose `loop` `reader` is at, up to its
+    /// body's last operator (the branch back): the slice charge, the
+    /// sliced copy and the metered copy.
     /// Returns the index of the loop's `end`, where `reader` is left.
     pub(super) fn translate_sliced_loop(
         &mut self,
         reader: &mut OperatorsReader<'r>,
         fallback_reader: &mut Option<OperatorsReader<'r>>,
         counted: CountedLoop,
-        step: i32,
     ) -> Result<usize, CompileError> {
         debug_assert!(self.fallback.is_none(), "a loop starts no metered block");
         let loop_index = self.op_index;
         let entry_stack = self.stack.clone();
-        let metered = self.emit_slice_charge(&counted, step);
+        let metered = self.emit_slice_charge(&counted);
 
         // The sliced copy: nothing in it charges.
         let owed = self.builder.declare_var(types::I64);
@@ -78,14 +77,20 @@ impl<'r> FuncTranslator<'_, '_> {
         let exit = self.close_sliced_copy();
         self.sliced = None;
 
-        // The metered copy, as any loop is translated.
+        // The metered copy, as any loop is translated, and cold: it runs
+        // only when the fuel is short or the count unknown.
         self.stack = entry_stack;
         self.control.set_reachable(true);
+        self.builder.set_cold_block(metered);
+        let first_cold = self.builder.func.dfg.num_blocks();
         self.builder.switch_to_block(metered);
         let mut index = loop_index;
         while index <= counted.last {
             index = self.translate_next(reader, fallback_reader, index, false)?;
         }
+        // Where the loop's `end` goes on, after either copy.
+        let next = self.control.innermost().data.next();
+        self.mark_cold_from(first_cold, Some(next));
         debug_assert_eq!(
             exit.is_some(),
             self.control.is_reachable(),
@@ -172,20 +177,30 @@ impl<'r> FuncTranslator<'_, '_> {
     /// else to the metered copy. Returns the metered copy's entry.
     ///
     /// The computation follows `CountedLoop::entries` in 64-bit arithmetic,
-    /// where every `i32` value and count fits.
-    fn emit_slice_charge(&mut self, counted: &CountedLoop, step: i32) -> ir::Block {
+    /// where every `i32` value and count fits. With a constant step,
+    /// Cranelift folds the tests on the step away.
+    fn emit_slice_charge(&mut self, counted: &CountedLoop) -> ir::Block {
         use Compare::*;
         let signed = matches!(counted.compare, LtS | GtS | LeS | GeS);
-        let variable = self.builder.use_var(self.locals[counted.local as usize].0);
+        let local = |t: &mut Self, l: u32| t.builder.use_var(t.locals[l as usize].0);
+        let invariant = |t: &mut Self, v: Invariant| match v {
+            Invariant::Const(c) => t.builder.ins().iconst(types::I32, c),
+            Invariant::Local(l) => local(t, l),
+        };
+        let variable = local(self, counted.local);
+        // What each iteration adds to the variable (wrapping).
+        let step32 = invariant(self, counted.step);
+        let step32 = if counted.step_down {
+            self.builder.ins().ineg(step32)
+        } else {
+            step32
+        };
         let first32 = if counted.after_step {
-            self.builder.ins().iadd_imm_s(variable, i64::from(step))
+            self.builder.ins().iadd(variable, step32)
         } else {
             variable
         };
-        let bound32 = match counted.bound {
-            Invariant::Const(b) => self.builder.ins().iconst(types::I32, b),
-            Invariant::Local(l) => self.builder.use_var(self.locals[l as usize].0),
-        };
+        let bound32 = invariant(self, counted.bound);
         let widen = |t: &mut Self, v: Value| {
             if signed {
                 t.builder.ins().sextend(types::I64, v)
@@ -195,31 +210,40 @@ impl<'r> FuncTranslator<'_, '_> {
         };
         let first = widen(self, first32);
         let bound = widen(self, bound32);
+        let step = self.builder.ins().sextend(types::I64, step32);
+        let moves = self.builder.ins().icmp_imm_u(IntCC::NotEqual, step, 0);
         let leaves_when = counted.form == LoopForm::For;
         let (entries, known) = match (counted.compare, leaves_when) {
             // Leaves at the first value that differs from the bound: the
-            // first or the second.
+            // first, or the second if the variable moves.
             (Eq, false) | (Ne, true) => {
                 let differs = self.builder.ins().icmp(IntCC::NotEqual, first, bound);
                 let two = self.builder.ins().iconst(types::I64, 2);
                 let one = self.builder.ins().iconst(types::I64, 1);
                 let entries = self.builder.ins().select(differs, one, two);
-                (entries, None)
+                let known = self.builder.ins().bor(differs, moves);
+                (entries, known)
             }
             // Leaves at the bound, a whole number of steps away (wrapping).
             (Ne, false) | (Eq, true) => {
-                let distance32 = if step > 0 {
-                    self.builder.ins().isub(bound32, first32)
-                } else {
-                    self.builder.ins().isub(first32, bound32)
-                };
+                let up = self
+                    .builder
+                    .ins()
+                    .icmp_imm_s(IntCC::SignedGreaterThan, step, 0);
+                let ahead = self.builder.ins().isub(bound32, first32);
+                let behind = self.builder.ins().isub(first32, bound32);
+                let distance32 = self.builder.ins().select(up, ahead, behind);
                 let distance = self.builder.ins().uextend(types::I64, distance32);
-                let stride = i64::from(step.unsigned_abs());
-                let steps = self.builder.ins().udiv_imm_u(distance, stride);
-                let rest = self.builder.ins().urem_imm_u(distance, stride);
+                let back = self.builder.ins().ineg(step);
+                let stride = self.builder.ins().select(up, step, back);
+                let one = self.builder.ins().iconst(types::I64, 1);
+                let divisor = self.builder.ins().select(moves, stride, one);
+                let steps = self.builder.ins().udiv(distance, divisor);
+                let rest = self.builder.ins().urem(distance, divisor);
                 let whole = self.builder.ins().icmp_imm_u(IntCC::Equal, rest, 0);
+                let known = self.builder.ins().band(moves, whole);
                 let entries = self.builder.ins().iadd_imm_s(steps, 1);
-                (entries, Some(whole))
+                (entries, known)
             }
             // Leaves once the value crosses a threshold.
             (compare, leaves_when) => {
@@ -244,10 +268,7 @@ impl<'r> FuncTranslator<'_, '_> {
             .builder
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, fuel, cost);
-        let go = match known {
-            Some(known) => self.builder.ins().band(known, enough),
-            None => enough,
-        };
+        let go = self.builder.ins().band(known, enough);
         let sliced = self.builder.create_block();
         let metered = self.builder.create_block();
         self.builder.ins().brif(go, sliced, &[], metered, &[]);
@@ -260,43 +281,51 @@ impl<'r> FuncTranslator<'_, '_> {
     }
 
     /// How many entries a loop makes whose exit test leaves once the
-    /// compared value, starting at `first` and moving by `step`, reaches
-    /// `threshold` from below (`up`) or from above, and whether that count
-    /// is known: the value gets there without leaving the `i32` range
-    /// (read `signed` or not). A value moving away from the threshold
-    /// gets there only if it starts there.
+    /// compared value, starting at `first` and moving by `step` (signed,
+    /// 64-bit), reaches `threshold` from below (`up`) or from above, and
+    /// whether that count is known: the value starts there, or moves
+    /// toward it and gets there without leaving the `i32` range (read
+    /// `signed` or not).
     fn crossing(
         &mut self,
         first: Value,
         threshold: Value,
         up: bool,
-        step: i32,
+        step: Value,
         signed: bool,
-    ) -> (Value, Option<Value>) {
-        // How far the value is from the threshold, in its direction of
-        // travel, if not there yet.
-        let gap = if up {
-            self.builder.ins().isub(threshold, first)
+    ) -> (Value, Value) {
+        // How far the value is from the threshold, in the direction it
+        // must travel, if not there yet.
+        let (gap, toward, stride) = if up {
+            let gap = self.builder.ins().isub(threshold, first);
+            let toward = self
+                .builder
+                .ins()
+                .icmp_imm_s(IntCC::SignedGreaterThan, step, 0);
+            (gap, toward, step)
         } else {
-            self.builder.ins().isub(first, threshold)
+            let gap = self.builder.ins().isub(first, threshold);
+            let toward = self
+                .builder
+                .ins()
+                .icmp_imm_s(IntCC::SignedLessThan, step, 0);
+            (gap, toward, self.builder.ins().ineg(step))
         };
         let zero = self.builder.ins().iconst(types::I64, 0);
         let gap = self.builder.ins().smax(gap, zero);
-        if (step > 0) != up {
-            let there = self.builder.ins().icmp_imm_u(IntCC::Equal, gap, 0);
-            let one = self.builder.ins().iconst(types::I64, 1);
-            return (one, Some(there));
-        }
-        let stride = i64::from(step.unsigned_abs());
-        let rounded = self.builder.ins().iadd_imm_s(gap, stride - 1);
-        let steps = self.builder.ins().udiv_imm_u(rounded, stride);
-        let travel = self.builder.ins().imul_imm_s(steps, stride);
+        let there = self.builder.ins().icmp_imm_u(IntCC::Equal, gap, 0);
+        let one = self.builder.ins().iconst(types::I64, 1);
+        let stride = self.builder.ins().select(toward, stride, one);
+        let rounded = self.builder.ins().iadd(gap, stride);
+        let rounded = self.builder.ins().iadd_imm_s(rounded, -1);
+        let steps = self.builder.ins().udiv(rounded, stride);
+        let travel = self.builder.ins().imul(steps, stride);
         let (min, max) = if signed {
             (i64::from(i32::MIN), i64::from(i32::MAX))
         } else {
             (0, i64::from(u32::MAX))
         };
-        let known = if up {
+        let in_range = if up {
             let last = self.builder.ins().iadd(first, travel);
             self.builder
                 .ins()
@@ -307,7 +336,9 @@ impl<'r> FuncTranslator<'_, '_> {
                 .ins()
                 .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, last, min)
         };
+        let gets_there = self.builder.ins().band(toward, in_range);
+        let known = self.builder.ins().bor(there, gets_there);
         let entries = self.builder.ins().iadd_imm_s(steps, 1);
-        (entries, Some(known))
+        (entries, known)
     }
 }

@@ -1,0 +1,252 @@
+//! Sliced loops charge exactly: for loops of every form and comparison
+//! whose start, step and bound are the function's arguments (so that the
+//! trip count is computed at run time, with no constant to fold), and for
+//! constant steps, `exact` mode must return and consume what `per-op`
+//! mode does, on a grid of values near zero and near the ends of the
+//! `i32` range, steps of both signs and zero. A loop that would not end
+//! soon runs out of its budget in both modes at the same point.
+//!
+//! `fuelc compile --fuel-report` must call every loop here sliced, so the
+//! runs that fit their budget take the sliced copy, and the trip count
+//! computed at the loop's entry decides what they consume.
+//!
+//! A sliced loop that traps in one of its iterations must stop where
+//! `per-op` mode stops at budgets up to the call's cost, and with plenty of
+//! fuel may have consumed more, by at most the loop's charge
+//! (`docs/fuel.md`, "The contract", 7).
+
+mod support;
+
+use fuelc::fuel::{loop_report, CostModel, Metering};
+use fuelc::CompileOptions;
+use fuelc_runtime::abi::{BoundsChecks, FuelMode};
+use fuelc_runtime::{CallError, Extern, Instance, Module, Store, Val};
+
+/// Enough for about 2,000 iterations: longer loops run out of fuel.
+const BUDGET: u64 = 20_000;
+
+const COMPARES: [&str; 10] = [
+    "eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u",
+];
+
+/// The functions of the test module, each `(start, step, bound) -> count`:
+/// the number of times its body ran.
+fn functions() -> Vec<(String, String)> {
+    let mut functions = Vec::new();
+    let count = "(local.set $n (i32.add (local.get $n) (i32.const 1)))";
+    for cmp in COMPARES {
+        for (op, step) in [
+            ("add", "(local.get $s)"),
+            ("sub", "(local.get $s)"),
+            ("add", "(i32.const 3)"),
+            ("sub", "(i32.const 4)"),
+        ] {
+            let stepped = format!("(i32.{op} (local.get $i) {step})");
+            let constant = if step.contains("const") { "_const" } else { "" };
+            // do { ... } while (cmp(i += s, b))
+            functions.push((
+                format!("do_{cmp}_{op}{constant}"),
+                format!(
+                    "(loop $l {count} (i32.store (i32.const 0) (local.get $n)) \
+                     (br_if $l (i32.{cmp} (local.tee $i {stepped}) (local.get $b))))"
+                ),
+            ));
+            // for (; !cmp(i, b); i += s)
+            functions.push((
+                format!("for_{cmp}_{op}{constant}"),
+                format!(
+                    "(block $out (loop $l (br_if $out (i32.{cmp} (local.get $i) (local.get $b))) \
+                     {count} (local.set $i {stepped}) (br $l)))"
+                ),
+            ));
+            // for (;;) { i += s; if (cmp(i, b)) break; ... }
+            functions.push((
+                format!("for_after_{cmp}_{op}{constant}"),
+                format!(
+                    "(block $out (loop $l (local.set $i {stepped}) \
+                     (br_if $out (i32.{cmp} (local.get $i) (local.get $b))) {count} (br $l)))"
+                ),
+            ));
+        }
+    }
+    functions
+}
+
+fn module_text() -> String {
+    let mut text = String::from("(module (memory 1)");
+    for (name, body) in functions() {
+        text += &format!(
+            "(func (export \"{name}\") (param $i i32) (param $s i32) (param $b i32) \
+             (result i32) (local $n i32) {body} (local.get $n))"
+        );
+    }
+    text + ")"
+}
+
+fn compile(wasm: &[u8], mode: FuelMode) -> Module {
+    let mut options = CompileOptions::host(&format!("slices_{mode:?}"));
+    options.bounds_checks = support::bounds_checks_for_many_instances();
+    options.metering = Some(Metering {
+        mode,
+        costs: CostModel::wasmtime(),
+    });
+    let object = fuelc::compile(wasm, &options).expect("compiles");
+    fuelc::loader::load_object(&object, &options.prefix).expect("loads")
+}
+
+/// A store with one instance of `module`.
+fn instantiate(module: &Module) -> (Store, Instance) {
+    let mut store = Store::new();
+    let instance = store.instantiate(module, &[]).expect("instantiates");
+    (store, instance)
+}
+
+/// What one call does: its result or trap, and the fuel it consumed. An
+/// out-of-fuel stop leaves the store usable for the next call.
+fn run((store, instance): &mut (Store, Instance), name: &str, args: [i32; 3]) -> (String, u64) {
+    let Some(Extern::Func(func)) = store.export(*instance, name) else {
+        panic!("no export {name}");
+    };
+    store.set_fuel(BUDGET);
+    let outcome = match store.call(func, &args.map(Val::I32)) {
+        Ok(values) => format!("{:?}", values),
+        Err(CallError::Trap(trap)) => format!("{:?}", trap.code),
+        Err(other) => panic!("{name}{args:?}: {other}"),
+    };
+    (outcome, BUDGET - store.fuel_remaining())
+}
+
+#[test]
+fn sliced_loops_consume_what_per_op_mode_consumes() {
+    let wasm = wat::parse_str(module_text()).expect("the test module parses");
+    let parsed = fuelc::parse::parse(&wasm, "slices", BoundsChecks::Guard).expect("valid");
+    let metering = Metering {
+        mode: FuelMode::Exact,
+        costs: CostModel::wasmtime(),
+    };
+    let report = loop_report(&parsed, &metering).expect("plans");
+    assert_eq!(report.sliced, functions().len(), "{report}");
+
+    let mut exact = instantiate(&compile(&wasm, FuelMode::Exact));
+    let mut per_op = instantiate(&compile(&wasm, FuelMode::PerOp));
+    let (min, max) = (i32::MIN, i32::MAX);
+    let values = [0, 1, 5, -5, 100, -100, max, max - 3, min, min + 2];
+    let steps = [1, 3, -1, -4, 0, 2, min, 1 << 30];
+    let (mut runs, mut completed, mut failures) = (0, 0, Vec::new());
+    for (name, _) in functions() {
+        for start in values {
+            for step in steps {
+                for bound in values {
+                    let args = [start, step, bound];
+                    let expected = run(&mut per_op, &name, args);
+                    let actual = run(&mut exact, &name, args);
+                    runs += 1;
+                    completed += usize::from(expected.0.starts_with('['));
+                    if actual != expected {
+                        failures.push(format!(
+                            "{name}{args:?}: exact {actual:?}, per-op {expected:?}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "fuel slices: {runs} calls, {completed} complete, {} differ",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{}",
+        failures[..failures.len().min(20)].join("\n")
+    );
+    assert!(completed * 3 >= runs, "only {completed} of {runs} complete");
+}
+
+/// A loop of `n` iterations that stores out of bounds, and traps, in
+/// iteration `k` (if `k < n`).
+const TRAPPING: &str = r#"(module (memory 1)
+  (func (export "f") (param $n i32) (param $k i32) (result i32) (local $i i32)
+    (loop $l
+      (i32.store
+        (select (i32.const 0x7fff0000) (i32.shl (local.get $i) (i32.const 2))
+                (i32.eq (local.get $i) (local.get $k)))
+        (local.get $i))
+      (br_if $l (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                          (local.get $n))))
+    (local.get $i)))"#;
+
+/// The fuel one iteration of [`TRAPPING`]'s loop is charged: its body's
+/// 17 operators, from the `i32.const` to the `br_if`, cost 1 each in the
+/// `wasmtime` model.
+const TRAPPING_ITERATION: u64 = 17;
+
+/// What a call of [`TRAPPING`] with `budget` does: its outcome, and the
+/// fuel consumed and remaining.
+fn run_trapping(module: &Module, args: [i32; 2], budget: u64) -> (String, u64, u64) {
+    let (mut store, instance) = instantiate(module);
+    let Some(Extern::Func(func)) = store.export(instance, "f") else {
+        panic!("no export f");
+    };
+    store.set_fuel(budget);
+    let outcome = match store.call(func, &args.map(Val::I32)) {
+        Ok(values) => format!("{values:?}"),
+        Err(CallError::Trap(trap)) => format!("{:?}", trap.code),
+        Err(other) => panic!("f{args:?}: {other}"),
+    };
+    (
+        outcome,
+        budget - store.fuel_remaining(),
+        store.fuel_remaining(),
+    )
+}
+
+#[test]
+fn a_trap_in_a_sliced_loop_stops_where_per_op_mode_stops() {
+    let wasm = wat::parse_str(TRAPPING).expect("parses");
+    let parsed = fuelc::parse::parse(&wasm, "trapping", BoundsChecks::Guard).expect("valid");
+    let metering = Metering {
+        mode: FuelMode::Exact,
+        costs: CostModel::wasmtime(),
+    };
+    let report = loop_report(&parsed, &metering).expect("plans");
+    assert_eq!(report.sliced, 1, "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains(&format!("; {TRAPPING_ITERATION} fuel per")),
+        "{report}"
+    );
+    let exact = compile(&wasm, FuelMode::Exact);
+    let per_op = compile(&wasm, FuelMode::PerOp);
+    const PLENTY: u64 = 1 << 40;
+    let mut trapped = 0;
+    for n in [1, 2, 10, 100] {
+        for k in [0, 1, n / 2, n - 1, n] {
+            let args = [n, k];
+            let reference = run_trapping(&per_op, args, PLENTY);
+            let cost = reference.1;
+            for budget in [cost - 1, cost] {
+                assert_eq!(
+                    run_trapping(&exact, args, budget),
+                    run_trapping(&per_op, args, budget),
+                    "f{args:?} with budget {budget}"
+                );
+            }
+            let (outcome, consumed, _) = run_trapping(&exact, args, PLENTY);
+            assert_eq!(outcome, reference.0, "f{args:?}");
+            if k < n {
+                trapped += 1;
+                assert_eq!(outcome, "MemoryOutOfBounds");
+                let charge = n as u64 * TRAPPING_ITERATION;
+                assert!(
+                    consumed >= cost && consumed <= cost + charge,
+                    "f{args:?}: exact consumed {consumed}, per-op {cost}, loop charge {charge}"
+                );
+            } else {
+                assert_eq!(consumed, cost, "f{args:?}");
+            }
+        }
+    }
+    assert!(trapped >= 12);
+}

@@ -78,6 +78,7 @@ const KERNELS: &[Kernel] = &[
     Kernel::new("floyd", 30),
     Kernel::new("lu", 250),
     Kernel::new("queens", 1000),
+    Kernel::new("chase", 3000),
 ];
 
 const DEFAULT_RUNS: usize = 7;

@@ -120,6 +120,9 @@ pub struct CountedLoop {
     pub last: usize,
     /// The induction variable.
     pub local: u32,
+    /// Its value at the loop's entry, when a constant is written to it in
+    /// the straight-line code right before the loop.
+    pub start: Option<i64>,
     /// Whether it is an `i64` (else an `i32`).
     pub wide: bool,
     /// What each iteration adds to it (or subtracts, with `step_down`).
@@ -235,8 +238,56 @@ impl CountedLoop {
         if self.iteration_cost >= MAX_SLICED_ITERATION_COST {
             return Err("an iteration costs 2^31 fuel or more");
         }
+        if self.static_entries() == Some(None) {
+            return Err("its variable wraps around or never reaches its bound");
+        }
         Ok(())
     }
+
+    /// When the start, step and bound are constants: how many times the
+    /// body is entered ([`CountedLoop::entries`]), known when the loop is
+    /// compiled.
+    pub fn static_entries(&self) -> Option<Option<u64>> {
+        match (self.start, self.step, self.bound) {
+            (Some(start), Invariant::Const(step), Invariant::Const(bound)) => {
+                Some(self.entries(start, step, bound))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The constant written to `local` in the straight-line code right before
+/// the `loop` at `loop_index`, if any: operators that neither branch nor
+/// write it may come between, and the starts of blocks and `if` arms that
+/// the loop is in (control reaches them only from the operator before).
+fn start_value(ops: &[Operator<'_>], loop_index: usize, local: u32) -> Option<i64> {
+    for at in (0..loop_index).rev() {
+        match ops[at] {
+            Operator::Block { .. } | Operator::If { .. } => {}
+            Operator::LocalSet { local_index } | Operator::LocalTee { local_index }
+                if local_index == local =>
+            {
+                return match ops[at.checked_sub(1)?] {
+                    Operator::I32Const { value } => Some(i64::from(value)),
+                    Operator::I64Const { value } => Some(value),
+                    _ => None,
+                };
+            }
+            Operator::Loop { .. }
+            | Operator::Else
+            | Operator::End
+            | Operator::Br { .. }
+            | Operator::BrIf { .. }
+            | Operator::BrTable { .. }
+            | Operator::Return
+            | Operator::Unreachable
+            | Operator::Call { .. }
+            | Operator::CallIndirect { .. } => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `value` reduced to `bits` bits, read as signed or unsigned.
@@ -424,10 +475,14 @@ impl fmt::Display for CountedLoop {
         } else {
             " (before the step)"
         };
+        let from = match self.start {
+            Some(start) => format!(" from {start}"),
+            None => String::new(),
+        };
         write!(
             f,
-            "{form}: {ty} local {l} {sign}= {step} per iteration, {test} local {l}{when} {cmp} \
-             {bound}; {cost} fuel per iteration",
+            "{form}: {ty} local {l}{from} {sign}= {step} per iteration, {test} local {l}{when} \
+             {cmp} {bound}; {cost} fuel per iteration",
             l = self.local,
             step = self.step,
             cmp = self.compare.symbol(),
@@ -505,6 +560,7 @@ fn counted(
         exit_test,
         last,
         local: test.induction.local,
+        start: start_value(ops, scan.op_index, test.induction.local),
         wide: test.induction.wide,
         step: test.induction.step,
         step_down: test.induction.step_down,
@@ -969,6 +1025,7 @@ mod tests {
                 exit_test: 10,
                 last: 10,
                 local: 2,
+                start: None,
                 wide: false,
                 step: Invariant::Const(1),
                 step_down: false,
@@ -1111,6 +1168,41 @@ mod tests {
                (br_if $l (i32.lt_u (local.get $i) (local.get $n))))",
         ));
         assert_eq!((c.compare, c.after_step), (Compare::LtU, true));
+    }
+
+    #[test]
+    fn a_constant_start_makes_the_count_known_when_compiling() {
+        // for (i = 3; i < 10; i += 2): tests 3, 5, 7, 9, 11.
+        let c = counted(&func(
+            "(local.set $x (i32.const 1))
+             (local.set $i (i32.const 3))
+             (i32.store (i32.const 0) (local.get $x))
+             (block $out
+               (loop $l
+                 (br_if $out (i32.ge_s (local.get $i) (i32.const 10)))
+                 (local.set $i (i32.add (local.get $i) (i32.const 2)))
+                 (br $l)))",
+        ));
+        assert_eq!(c.start, Some(3));
+        assert_eq!(c.static_entries(), Some(Some(5)));
+        // A branch between the write and the loop hides the start.
+        let c = counted(&func(
+            "(local.set $i (i32.const 3))
+             (block (br_if 0 (local.get $p)))
+             (loop $l
+               (br_if $l (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                                   (i32.const 10))))",
+        ));
+        assert_eq!((c.start, c.static_entries()), (None, None));
+        // From 5 by 4 up to exactly 16 with `ne`: 9, 13, 17, ... never.
+        let c = counted(&func(
+            "(local.set $i (i32.const 5))
+             (loop $l
+               (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 4)))
+                                 (i32.const 16))))",
+        ));
+        assert_eq!(c.static_entries(), Some(None));
+        assert!(c.sliceable().is_err());
     }
 
     #[test]
@@ -1319,6 +1411,7 @@ mod tests {
             exit_test: 0,
             last: 0,
             local: 0,
+            start: None,
             wide,
             step: Invariant::Local(1),
             step_down,

@@ -39,6 +39,8 @@ pub(super) struct SlicedCopy {
     /// The refunds its paths have made so far, owed back to the fuel when
     /// it leaves the loop.
     owed: Variable,
+    /// Whether the plan has refunds in the loop (else nothing is owed).
+    refunds: bool,
     /// Its exit test when it leaves the loop by being taken (a `for`
     /// loop's; a do-while loop's leaves by falling out).
     taken_exit: Option<usize>,
@@ -64,8 +66,14 @@ impl<'r> FuncTranslator<'_, '_> {
         let owed = self.builder.declare_var(types::I64);
         let zero = self.builder.ins().iconst(types::I64, 0);
         self.builder.def_var(owed, zero);
+        let refunds = self
+            .fuel
+            .refunds
+            .iter()
+            .any(|r| (loop_index..=counted.last).contains(&r.op_index));
         self.sliced = Some(SlicedCopy {
             owed,
+            refunds,
             taken_exit: (counted.form == LoopForm::For).then_some(counted.exit_test),
         });
         let mut copy = reader.clone();
@@ -146,6 +154,7 @@ impl<'r> FuncTranslator<'_, '_> {
         let Some(sliced) = &self.sliced else {
             return false;
         };
+        debug_assert!(sliced.refunds, "refunds in the loop were planned");
         let owed = sliced.owed;
         let before = self.builder.use_var(owed);
         let after = self.builder.ins().iadd_imm_s(before, amount as i64);
@@ -164,7 +173,11 @@ impl<'r> FuncTranslator<'_, '_> {
     /// Where the sliced copy leaves the loop: adds what it owes back to
     /// the fuel.
     pub(super) fn pay_back_slice(&mut self) {
-        let owed = self.sliced.as_ref().expect("in a sliced copy").owed;
+        let sliced = self.sliced.as_ref().expect("in a sliced copy");
+        if !sliced.refunds {
+            return;
+        }
+        let owed = sliced.owed;
         let owed = self.builder.use_var(owed);
         let fuel = self.builder.ins().get_pinned_reg(types::I64);
         let back = self.builder.ins().iadd(fuel, owed);
@@ -176,10 +189,45 @@ impl<'r> FuncTranslator<'_, '_> {
     /// having charged it, when the count is known and the fuel covers it,
     /// else to the metered copy. Returns the metered copy's entry.
     ///
-    /// The computation follows `CountedLoop::entries` in 64-bit arithmetic,
-    /// where every `i32` value and count fits. With a constant step,
-    /// Cranelift folds the tests on the step away.
+    /// With a constant start, step and bound the count is known when the
+    /// loop is compiled (`CountedLoop::static_entries`); otherwise it is
+    /// computed at run time ([`Self::emit_entries`]).
     fn emit_slice_charge(&mut self, counted: &CountedLoop) -> ir::Block {
+        let (entries, known) = match counted.static_entries() {
+            Some(Some(entries)) => {
+                let entries = self.builder.ins().iconst(types::I64, entries as i64);
+                let known = self.builder.ins().iconst(types::I8, 1);
+                (entries, known)
+            }
+            _ => self.emit_entries(counted),
+        };
+        let cost = self
+            .builder
+            .ins()
+            .imul_imm_s(entries, counted.iteration_cost as i64);
+        let fuel = self.builder.ins().get_pinned_reg(types::I64);
+        let enough = self
+            .builder
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, fuel, cost);
+        let go = self.builder.ins().band(known, enough);
+        let sliced = self.builder.create_block();
+        let metered = self.builder.create_block();
+        self.builder.ins().brif(go, sliced, &[], metered, &[]);
+        self.builder.seal_block(sliced);
+        self.builder.seal_block(metered);
+        self.builder.switch_to_block(sliced);
+        let rest = self.builder.ins().isub(fuel, cost);
+        self.builder.ins().set_pinned_reg(rest);
+        metered
+    }
+
+    /// How many times a counted loop's body will be entered, computed when
+    /// it is entered, and whether that count is known. The computation
+    /// follows `CountedLoop::entries` in 64-bit arithmetic, where every
+    /// `i32` value and count fits. With a constant step, Cranelift folds
+    /// the tests on the step away.
+    fn emit_entries(&mut self, counted: &CountedLoop) -> (Value, Value) {
         use Compare::*;
         let signed = matches!(counted.compare, LtS | GtS | LeS | GeS);
         let local = |t: &mut Self, l: u32| t.builder.use_var(t.locals[l as usize].0);
@@ -259,25 +307,7 @@ impl<'r> FuncTranslator<'_, '_> {
                 self.crossing(first, threshold, up, step, signed)
             }
         };
-        let cost = self
-            .builder
-            .ins()
-            .imul_imm_s(entries, counted.iteration_cost as i64);
-        let fuel = self.builder.ins().get_pinned_reg(types::I64);
-        let enough = self
-            .builder
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, fuel, cost);
-        let go = self.builder.ins().band(known, enough);
-        let sliced = self.builder.create_block();
-        let metered = self.builder.create_block();
-        self.builder.ins().brif(go, sliced, &[], metered, &[]);
-        self.builder.seal_block(sliced);
-        self.builder.seal_block(metered);
-        self.builder.switch_to_block(sliced);
-        let rest = self.builder.ins().isub(fuel, cost);
-        self.builder.ins().set_pinned_reg(rest);
-        metered
+        (entries, known)
     }
 
     /// How many entries a loop makes whose exit test leaves once the

@@ -3,9 +3,9 @@
 //! instead of once per iteration.
 //!
 //! The fuel planner's walk ([`super::plan_function`]) records what it sees
-//! inside each loop ([`LoopScan`]: the locals written, branches out of it,
+//! inside each loop (`LoopScan`: the locals written, branches out of it,
 //! what rules it out); once the walk is over and the loop's metered blocks
-//! are known, [`classify`] decides for each loop whether it is counted and
+//! are known, `classify` decides for each loop whether it is counted and
 //! how its trip count follows from values at its entry ([`CountedLoop`]),
 //! or why it is not ([`NotCounted`]). `fuelc compile --fuel-report` prints
 //! the verdicts.

@@ -131,19 +131,33 @@ fn instantiate(module: &Module) -> (Store, Instance) {
     (store, instance)
 }
 
-/// What one call does: its result or trap, and the fuel it consumed. An
-/// out-of-fuel stop leaves the store usable for the next call.
-fn run((store, instance): &mut (Store, Instance), name: &str, args: [i32; 3]) -> (String, u64) {
+/// What one call of export `name` with `budget` does: its result or trap,
+/// and the fuel consumed and remaining. An out-of-fuel stop leaves the
+/// store usable for the next call.
+fn call(
+    (store, instance): &mut (Store, Instance),
+    name: &str,
+    args: &[i32],
+    budget: u64,
+) -> (String, u64, u64) {
     let Some(Extern::Func(func)) = store.export(*instance, name) else {
         panic!("no export {name}");
     };
-    store.set_fuel(BUDGET);
-    let outcome = match store.call(func, &args.map(Val::I32)) {
-        Ok(values) => format!("{:?}", values),
+    store.set_fuel(budget);
+    let args: Vec<Val> = args.iter().map(|&a| Val::I32(a)).collect();
+    let outcome = match store.call(func, &args) {
+        Ok(values) => format!("{values:?}"),
         Err(CallError::Trap(trap)) => format!("{:?}", trap.code),
         Err(other) => panic!("{name}{args:?}: {other}"),
     };
-    (outcome, BUDGET - store.fuel_remaining())
+    let remaining = store.fuel_remaining();
+    (outcome, budget - remaining, remaining)
+}
+
+/// A call with [`BUDGET`]: its outcome and the fuel it consumed.
+fn run(instance: &mut (Store, Instance), name: &str, args: [i32; 3]) -> (String, u64) {
+    let (outcome, consumed, _) = call(instance, name, &args, BUDGET);
+    (outcome, consumed)
 }
 
 #[test]
@@ -234,24 +248,9 @@ const TRAPPING: &str = r#"(module (memory 1)
 /// `wasmtime` model.
 const TRAPPING_ITERATION: u64 = 17;
 
-/// What a call of [`TRAPPING`] with `budget` does: its outcome, and the
-/// fuel consumed and remaining.
+/// A call of [`TRAPPING`] on a fresh instance of `module`.
 fn run_trapping(module: &Module, args: [i32; 2], budget: u64) -> (String, u64, u64) {
-    let (mut store, instance) = instantiate(module);
-    let Some(Extern::Func(func)) = store.export(instance, "f") else {
-        panic!("no export f");
-    };
-    store.set_fuel(budget);
-    let outcome = match store.call(func, &args.map(Val::I32)) {
-        Ok(values) => format!("{values:?}"),
-        Err(CallError::Trap(trap)) => format!("{:?}", trap.code),
-        Err(other) => panic!("f{args:?}: {other}"),
-    };
-    (
-        outcome,
-        budget - store.fuel_remaining(),
-        store.fuel_remaining(),
-    )
+    call(&mut instantiate(module), "f", &args, budget)
 }
 
 #[test]

@@ -656,13 +656,11 @@ impl Planner {
             }
             Operator::End if top_level => {
                 scan.end = Some(op_index);
-                let writes = std::mem::take(&mut scan.writes);
                 self.open_loops.pop();
                 if let Some(&outer) = self.open_loops.last() {
-                    let outer = &mut self.scans[outer];
-                    outer.writes.extend_from_slice(&writes);
+                    let writes = self.scans[current].writes.clone();
+                    self.scans[outer].writes.extend(writes);
                 }
-                self.scans[current].writes = writes;
             }
             _ => {}
         }

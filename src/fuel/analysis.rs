@@ -641,17 +641,22 @@ impl Planner {
                 scan.rule_out(NotCounted::Call(offset));
             }
             _ if charges_itself => scan.rule_out(NotCounted::DynamicCost(offset)),
-            Operator::Return => scan.rule_out(NotCounted::EarlyExit(offset)),
+            Operator::Return => scan.leaves_early = true,
             Operator::Br { relative_depth } => {
-                self.scan_branch(op_index, offset, relative_depth, false);
+                self.scan_branch(op_index, relative_depth, BranchKind::Br);
             }
             Operator::BrIf { relative_depth } => {
-                self.scan_branch(op_index, offset, relative_depth, top_level);
+                let kind = if top_level {
+                    BranchKind::TopLevelBrIf
+                } else {
+                    BranchKind::Br
+                };
+                self.scan_branch(op_index, relative_depth, kind);
             }
             Operator::BrTable { ref targets } => {
                 let depths = targets.targets().filter_map(Result::ok);
                 for depth in depths.chain([targets.default()]) {
-                    self.scan_branch(op_index, offset, depth, false);
+                    self.scan_branch(op_index, depth, BranchKind::Table(offset));
                 }
             }
             Operator::End if top_level => {
@@ -666,22 +671,34 @@ impl Planner {
         }
     }
 
-    /// A branch to the frame `depth` levels out, in the innermost loop:
-    /// back to it, or out of it (its exit test when `exit_test`).
-    fn scan_branch(&mut self, op_index: usize, offset: usize, depth: u32, exit_test: bool) {
+    /// A branch of `kind` to the frame `depth` levels out, in the
+    /// innermost loop: back to it, or out of it.
+    fn scan_branch(&mut self, op_index: usize, depth: u32, kind: BranchKind) {
         let target = self.control.index(depth);
         let current = *self.open_loops.last().expect("called inside a loop");
         let scan = &mut self.scans[current];
         if target == scan.frame {
             scan.back_edges.push(op_index);
         } else if target < scan.frame {
-            if exit_test {
-                scan.exits.push(op_index);
-            } else {
-                scan.rule_out(NotCounted::EarlyExit(offset));
+            match kind {
+                BranchKind::TopLevelBrIf => scan.exits.push(op_index),
+                BranchKind::Br => scan.leaves_early = true,
+                BranchKind::Table(offset) => scan.rule_out(NotCounted::BranchTable(offset)),
             }
         }
     }
+}
+
+/// A branch, as [`Planner::scan_branch`] records it.
+#[derive(Clone, Copy)]
+enum BranchKind {
+    /// A `br_if` at the top level of the loop's body: if it leaves, it may
+    /// be the loop's exit test.
+    TopLevelBrIf,
+    /// A `br`, or a `br_if` in a construct of the body.
+    Br,
+    /// A `br_table`, at this byte offset.
+    Table(usize),
 }
 
 /// One arm of an `if` whose arms are straight-line.

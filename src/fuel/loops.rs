@@ -12,7 +12,8 @@
 //!
 //! A loop is counted when:
 //! - it has no parameters, and holds no call, operator with a dynamic cost,
-//!   inner loop or branch out of it other than its *exit test*;
+//!   inner loop or `br_table` out of it (its other branches out of it, and
+//!   `return`s, are its *early exits*, besides its *exit test*);
 //! - its body is one metered block (branches inside are merged into it, so
 //!   every iteration is charged the same, and cheaper paths refund);
 //! - it is a *do-while* loop, whose body ends with `br_if` back to it (the
@@ -55,8 +56,12 @@ pub(super) struct LoopScan {
     pub end: Option<usize>,
     /// The locals written inside it, inner constructs included.
     pub writes: Vec<LocalWrite>,
-    /// `br_if`s at its top level that leave it.
+    /// `br_if`s at its top level that leave it: its exit test, and early
+    /// exits.
     pub exits: Vec<usize>,
+    /// Whether a `br`, a `br_if` inside a construct of its body, or a
+    /// `return` leaves it.
+    pub leaves_early: bool,
     /// Reachable branches back to it.
     pub back_edges: Vec<usize>,
     /// The first thing found inside it that rules it out.
@@ -81,6 +86,7 @@ impl LoopScan {
             end: None,
             writes: Vec::new(),
             exits: Vec::new(),
+            leaves_early: false,
             back_edges: Vec::new(),
             obstacle: None,
         }
@@ -138,6 +144,9 @@ pub struct CountedLoop {
     pub bound: Invariant,
     /// What one iteration of the body is charged (its dearest path).
     pub iteration_cost: u64,
+    /// Whether a branch or `return` may leave it other than its exit
+    /// test (an *early exit*: the iterations it skips are refunded).
+    pub exits_early: bool,
 }
 
 impl CountedLoop {
@@ -400,8 +409,8 @@ pub enum NotCounted {
     DynamicCost(usize),
     /// It holds a loop.
     InnerLoop(usize),
-    /// A branch or `return` leaves it other than its exit test.
-    EarlyExit(usize),
+    /// A `br_table` may leave it.
+    BranchTable(usize),
     /// Its body is several metered blocks (it branches in ways that are
     /// not merged into one block).
     SeveralBlocks(usize),
@@ -428,11 +437,8 @@ impl fmt::Display for NotCounted {
                 )
             }
             NotCounted::InnerLoop(at) => write!(f, "it holds a loop (at {at:#x})"),
-            NotCounted::EarlyExit(at) => {
-                write!(
-                    f,
-                    "the operator at {at:#x} leaves it other than by its exit test"
-                )
+            NotCounted::BranchTable(at) => {
+                write!(f, "the br_table at {at:#x} may leave it")
             }
             NotCounted::SeveralBlocks(n) => write!(
                 f,
@@ -479,10 +485,15 @@ impl fmt::Display for CountedLoop {
             Some(start) => format!(" from {start}"),
             None => String::new(),
         };
+        let early = if self.exits_early {
+            "; early exits refund the iterations they skip"
+        } else {
+            ""
+        };
         write!(
             f,
             "{form}: {ty} local {l}{from} {sign}= {step} per iteration, {test} local {l}{when} \
-             {cmp} {bound}; {cost} fuel per iteration",
+             {cmp} {bound}; {cost} fuel per iteration{early}",
             l = self.local,
             step = self.step,
             cmp = self.compare.symbol(),
@@ -532,16 +543,12 @@ fn counted(
         // Branches come in order: the first is before the end.
         [first, ..] => return Err(NotCounted::Continue(offsets[first])),
     }
-    let (form, exit_test) = match (&ops[last], &scan.exits[..]) {
-        (Operator::BrIf { relative_depth: 0 }, []) => (LoopForm::DoWhile, last),
-        (Operator::BrIf { relative_depth: 0 }, [exit, ..]) => {
-            return Err(NotCounted::EarlyExit(offsets[*exit]))
+    let form = match ops[last] {
+        Operator::BrIf { relative_depth: 0 } => LoopForm::DoWhile,
+        Operator::Br { relative_depth: 0 } if scan.exits.is_empty() => {
+            return Err(NotCounted::NoExitTest)
         }
-        (Operator::Br { relative_depth: 0 }, [exit]) => (LoopForm::For, *exit),
-        (Operator::Br { relative_depth: 0 }, []) => return Err(NotCounted::NoExitTest),
-        (Operator::Br { relative_depth: 0 }, [_, second, ..]) => {
-            return Err(NotCounted::EarlyExit(offsets[*second]))
-        }
+        Operator::Br { relative_depth: 0 } => LoopForm::For,
         _ => return Err(NotCounted::NoBackEdge),
     };
     let header = scan.op_index + 1;
@@ -553,8 +560,21 @@ fn counted(
         [only] if only.op_index == header => only.cost,
         _ => return Err(NotCounted::SeveralBlocks(inside.len())),
     };
-    let test = exit_condition(scan, ops, exit_test, last)
-        .ok_or(NotCounted::Condition(offsets[exit_test]))?;
+    // A do-while loop's exit test is its last operator; a `for` loop's is
+    // the first `br_if` out of it that compares an induction variable with
+    // a bound. Every other way out is an early exit.
+    let (exit_test, test) = match form {
+        LoopForm::DoWhile => (
+            last,
+            exit_condition(scan, ops, last, last).ok_or(NotCounted::Condition(offsets[last]))?,
+        ),
+        LoopForm::For => scan
+            .exits
+            .iter()
+            .find_map(|&exit| Some((exit, exit_condition(scan, ops, exit, last)?)))
+            .ok_or(NotCounted::Condition(offsets[scan.exits[0]]))?,
+    };
+    let exits_early = scan.leaves_early || scan.exits.iter().any(|&e| e != exit_test);
     Ok(CountedLoop {
         form,
         exit_test,
@@ -568,6 +588,7 @@ fn counted(
         compare: test.compare,
         bound: test.bound,
         iteration_cost,
+        exits_early,
     })
 }
 
@@ -851,8 +872,8 @@ fn arrive(arrivals: &mut Option<Stepped>, path: Stepped) -> Option<()> {
 /// [`ControlStack`]) and checks that each writes `local` at most once and
 /// exactly once before branching back to the loop; returns, for each
 /// `local.get` of it, whether its path has written it. `None` when some
-/// paths disagree. Branches out of the loop are not followed (the only
-/// one a counted loop has is its exit test).
+/// paths disagree. Branches out of the loop are not followed (the exit
+/// test and early exits).
 fn stepped_once(
     scan: &LoopScan,
     ops: &[Operator<'_>],
@@ -1035,6 +1056,7 @@ mod tests {
                 // The body's ten operators (`local.get` to `br_if`), one
                 // fuel each.
                 iteration_cost: 10,
+                exits_early: false,
             }
         );
     }
@@ -1206,6 +1228,36 @@ mod tests {
     }
 
     #[test]
+    fn early_exits_leave_a_loop_counted() {
+        let step = "(local.tee $i (i32.add (local.get $i) (i32.const 1)))";
+        let again = format!("(br_if $l (i32.lt_s {step} (local.get $n)))");
+        for body in [
+            format!("(block $out (loop $l (br_if $out (local.get $p)) {again}))"),
+            format!("(loop $l (if (local.get $p) (then (return))) {again})"),
+            format!("(block $out (loop $l (block (br_if $out (local.get $p))) {again}))"),
+        ] {
+            let c = counted(&func(&body));
+            assert!(c.exits_early, "{body}");
+            assert_eq!((c.local, c.form), (2, LoopForm::DoWhile), "{body}");
+        }
+        // A `for` loop's exit test is the `br_if` that compares an
+        // induction variable; one before it that does not is an early exit.
+        let c = counted(&func(
+            "(block $out (loop $l
+               (br_if $out (i32.load (local.get $p)))
+               (br_if $out (i32.ge_u (local.get $i) (local.get $n)))
+               (local.set $i (i32.add (local.get $i) (i32.const 2)))
+               (br $l)))",
+        ));
+        assert_eq!(
+            (c.form, c.exit_test, c.compare, c.exits_early),
+            (LoopForm::For, 8, Compare::GeU, true)
+        );
+        let c = counted(&func(&format!("(loop $l (nop) {again})")));
+        assert!(!c.exits_early);
+    }
+
+    #[test]
     fn loops_that_are_not_counted_say_why() {
         let step = "(local.tee $i (i32.add (local.get $i) (i32.const 1)))";
         let again = format!("(br_if $l (i32.lt_s {step} (local.get $n)))");
@@ -1220,12 +1272,11 @@ mod tests {
                 |r| matches!(r, NotCounted::DynamicCost(_)),
             ),
             (
-                format!("(block $out (loop $l (br_if $out (local.get $p)) {again}))"),
-                |r| matches!(r, NotCounted::EarlyExit(_)),
-            ),
-            (
-                format!("(loop $l (if (local.get $p) (then (return))) {again})"),
-                |r| matches!(r, NotCounted::EarlyExit(_)),
+                format!(
+                    "(block $out (loop $l (block $a (block $b (br_table $a $b $out \
+                     (local.get $p)))) {again}))"
+                ),
+                |r| matches!(r, NotCounted::BranchTable(_)),
             ),
             (
                 format!("(loop $l (br_if $l (local.get $p)) {again})"),
@@ -1419,6 +1470,7 @@ mod tests {
             compare,
             bound: Invariant::Local(2),
             iteration_cost: 1,
+            exits_early: false,
         }
     }
 

@@ -317,6 +317,9 @@ impl FuncTranslator<'_, '_> {
     pub(super) fn translate_br(&mut self, depth: u32) -> Result<(), CompileError> {
         let (target, arity) = self.resolved_branch_target(depth);
         let target = self.latch_target(depth).unwrap_or(target);
+        if let Some(exit) = self.slice_exit(Some(depth)) {
+            self.pay_back_slice(exit);
+        }
         let args = block_args(self.peek_n(arity));
         self.builder.ins().jump(target, &args);
         self.control.stop();
@@ -328,9 +331,9 @@ impl FuncTranslator<'_, '_> {
         let (target, arity) = self.resolved_branch_target(depth);
         let args = block_args(self.peek_n(arity));
         let fallthrough = self.builder.create_block();
-        // The exit test of a sliced copy pays back what the copy owes.
-        let leaves_slice = self.is_sliced_exit_test();
-        match self.refund().or(leaves_slice.then_some(0)) {
+        // A branch out of a sliced copy pays back what the copy owes.
+        let leaves_slice = self.slice_exit(Some(depth));
+        match self.refund().or(leaves_slice.map(|_| 0)) {
             None => {
                 self.builder
                     .ins()
@@ -345,8 +348,8 @@ impl FuncTranslator<'_, '_> {
                 if amount > 0 {
                     self.emit_refund(amount);
                 }
-                if leaves_slice {
-                    self.pay_back_slice();
+                if let Some(exit) = leaves_slice {
+                    self.pay_back_slice(exit);
                 }
                 self.builder.ins().jump(target, &args);
             }
@@ -436,6 +439,9 @@ impl FuncTranslator<'_, '_> {
     pub(super) fn translate_return(&mut self) -> Result<(), CompileError> {
         let arity = self.control.function().data.num_results;
         let results = self.peek_n(arity).to_vec();
+        if let Some(exit) = self.slice_exit(None) {
+            self.pay_back_slice(exit);
+        }
         self.builder.ins().return_(&results);
         self.control.stop();
         Ok(())

@@ -14,14 +14,18 @@
 //! the loop to the same code.
 //!
 //! The sliced copy keeps its refunds in a variable (one addition each, in
-//! a register) and adds them to the fuel when it leaves the loop, at its
-//! exit test; a trap in it loses them (`docs/fuel.md`, "The contract").
+//! a register) and adds them to the fuel when it leaves the loop; a trap in
+//! it loses them (`docs/fuel.md`, "The contract"). An *early exit* (a
+//! branch out of the loop other than its exit test, or a `return`) also
+//! gives back the iterations it skips: from the induction variable's value
+//! when the iteration began, it computes how many entries the loop had
+//! left, as the slice charge computed them at its entry.
 //!
 //! The body is one metered block that ends with the branch back to the
 //! loop, so nothing in it charges except the block's own charge, and the
 //! copies share everything outside the loop: the frames around it, the
-//! blocks its exit test targets, and the locals, which are variables that
-//! SSA construction merges where the copies meet.
+//! blocks its exits target, and the locals, which are variables that SSA
+//! construction merges where the copies meet.
 //!
 //! This module must not decide which loops are sliced; `crate::fuel` does.
 
@@ -44,6 +48,23 @@ pub(super) struct SlicedCopy {
     /// Its exit test when it leaves the loop by being taken (a `for`
     /// loop's; a do-while loop's leaves by falling out).
     taken_exit: Option<usize>,
+    /// The loop's frame in the control stack.
+    frame: usize,
+    /// How the loop is counted.
+    counted: CountedLoop,
+    /// When the loop has early exits: the induction variable's value when
+    /// the current iteration began.
+    iteration_start: Option<Value>,
+}
+
+/// How a branch or `return` leaves the sliced copy of a loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SliceExit {
+    /// By the loop's exit test: the iterations it ran are all it was
+    /// charged for.
+    ExitTest,
+    /// Before the exit test leaves: the iterations left are given back.
+    Early,
 }
 
 impl<'r> FuncTranslator<'_, '_> {
@@ -71,13 +92,21 @@ impl<'r> FuncTranslator<'_, '_> {
             .refunds
             .iter()
             .any(|r| (loop_index..=counted.last).contains(&r.op_index));
+        let mut copy = reader.clone();
+        self.offset = copy.original_position() as usize;
+        copy.visit_operator(self)??;
+        let iteration_start = counted
+            .exits_early
+            .then(|| self.builder.use_var(self.locals[counted.local as usize].0));
         self.sliced = Some(SlicedCopy {
             owed,
             refunds,
             taken_exit: (counted.form == LoopForm::For).then_some(counted.exit_test),
+            frame: self.control.open_frames() - 1,
+            counted,
+            iteration_start,
         });
-        let mut copy = reader.clone();
-        for index in loop_index..=counted.last {
+        for index in loop_index + 1..=counted.last {
             self.op_index = index;
             self.offset = copy.original_position() as usize;
             copy.visit_operator(self)??;
@@ -139,7 +168,7 @@ impl<'r> FuncTranslator<'_, '_> {
             return None;
         }
         // A do-while loop's exit test leaves by falling out.
-        self.pay_back_slice();
+        self.pay_back_slice(SliceExit::ExitTest);
         let exit = self.builder.create_block();
         self.builder.ins().jump(exit, &[]);
         self.builder.seal_block(exit);
@@ -162,26 +191,54 @@ impl<'r> FuncTranslator<'_, '_> {
         true
     }
 
-    /// Whether the current operator is a `br_if` that leaves the sliced
-    /// copy being translated when taken.
-    pub(super) fn is_sliced_exit_test(&self) -> bool {
-        self.sliced
-            .as_ref()
-            .is_some_and(|s| s.taken_exit == Some(self.op_index))
+    /// Whether the current operator, a branch to the frame `depth` levels
+    /// out or a `return` (`None`), leaves the sliced copy being translated
+    /// (when taken), and how.
+    pub(super) fn slice_exit(&self, depth: Option<u32>) -> Option<SliceExit> {
+        let sliced = self.sliced.as_ref()?;
+        if sliced.taken_exit == Some(self.op_index) {
+            return Some(SliceExit::ExitTest);
+        }
+        let leaves = depth.is_none_or(|d| self.control.index(d) < sliced.frame);
+        debug_assert!(
+            !leaves || sliced.iteration_start.is_some(),
+            "the plan knows the loop's early exits"
+        );
+        leaves.then_some(SliceExit::Early)
     }
 
-    /// Where the sliced copy leaves the loop: adds what it owes back to
-    /// the fuel.
-    pub(super) fn pay_back_slice(&mut self) {
+    /// Where the sliced copy leaves the loop by `exit`: adds back to the
+    /// fuel what the copy owes and, for an early exit, the cost of the
+    /// entries the loop had left after the current one.
+    pub(super) fn pay_back_slice(&mut self, exit: SliceExit) {
         let sliced = self.sliced.as_ref().expect("in a sliced copy");
-        if !sliced.refunds {
-            return;
+        let owed = sliced.refunds.then_some(sliced.owed);
+        let early = match exit {
+            SliceExit::Early => Some((
+                sliced.counted,
+                sliced.iteration_start.expect("kept for early exits"),
+            )),
+            SliceExit::ExitTest => None,
+        };
+        let mut back = owed.map(|owed| self.builder.use_var(owed));
+        if let Some((counted, start)) = early {
+            let (entries, _) = self.emit_entries(&counted, start);
+            let left = self.builder.ins().iadd_imm_s(entries, -1);
+            let left = self
+                .builder
+                .ins()
+                .imul_imm_s(left, counted.iteration_cost as i64);
+            back = Some(match back {
+                Some(owed) => self.builder.ins().iadd(owed, left),
+                None => left,
+            });
         }
-        let owed = sliced.owed;
-        let owed = self.builder.use_var(owed);
+        let Some(back) = back else {
+            return;
+        };
         let fuel = self.builder.ins().get_pinned_reg(types::I64);
-        let back = self.builder.ins().iadd(fuel, owed);
-        self.builder.ins().set_pinned_reg(back);
+        let fuel = self.builder.ins().iadd(fuel, back);
+        self.builder.ins().set_pinned_reg(fuel);
     }
 
     /// At a counted loop's `loop`: computes how many times its body will
@@ -199,7 +256,10 @@ impl<'r> FuncTranslator<'_, '_> {
                 let known = self.builder.ins().iconst(types::I8, 1);
                 (entries, known)
             }
-            _ => self.emit_entries(counted),
+            _ => {
+                let start = self.builder.use_var(self.locals[counted.local as usize].0);
+                self.emit_entries(counted, start)
+            }
         };
         let cost = self
             .builder
@@ -222,12 +282,13 @@ impl<'r> FuncTranslator<'_, '_> {
         metered
     }
 
-    /// How many times a counted loop's body will be entered, computed when
-    /// it is entered, and whether that count is known. The computation
-    /// follows `CountedLoop::entries` in 64-bit arithmetic, where every
-    /// `i32` value and count fits. With a constant step, Cranelift folds
-    /// the tests on the step away.
-    fn emit_entries(&mut self, counted: &CountedLoop) -> (Value, Value) {
+    /// How many times a counted loop's body will be entered from an
+    /// iteration that begins with the induction variable at `variable`
+    /// (the loop's entry, or an early exit's iteration), and whether that
+    /// count is known. The computation follows `CountedLoop::entries` in
+    /// 64-bit arithmetic, where every `i32` value and count fits. With a
+    /// constant step, Cranelift folds the tests on the step away.
+    fn emit_entries(&mut self, counted: &CountedLoop, variable: Value) -> (Value, Value) {
         use Compare::*;
         let signed = matches!(counted.compare, LtS | GtS | LeS | GeS);
         let local = |t: &mut Self, l: u32| t.builder.use_var(t.locals[l as usize].0);
@@ -235,7 +296,6 @@ impl<'r> FuncTranslator<'_, '_> {
             Invariant::Const(c) => t.builder.ins().iconst(types::I32, c),
             Invariant::Local(l) => local(t, l),
         };
-        let variable = local(self, counted.local);
         // What each iteration adds to the variable (wrapping).
         let step32 = invariant(self, counted.step);
         let step32 = if counted.step_down {

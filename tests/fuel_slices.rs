@@ -21,7 +21,7 @@
 
 mod support;
 
-use fuelc::fuel::{loop_report, CostModel, Metering};
+use fuelc::fuel::{loop_report, CostModel, LoopReport, Metering};
 use fuelc::CompileOptions;
 use fuelc_runtime::abi::{BoundsChecks, FuelMode};
 use fuelc_runtime::{CallError, Extern, Instance, Module, Store, Val};
@@ -142,15 +142,27 @@ fn constant_functions() -> Vec<(String, String)> {
     constant
 }
 
-fn module_text() -> String {
+/// A module exporting `functions`, each `(start $i, step $s, bound $b) ->
+/// $n` with locals `$n $j $k`, and its memory.
+fn module_text(functions: impl IntoIterator<Item = (String, String)>) -> String {
     let mut text = String::from("(module (memory (export \"mem\") 1)");
-    for (name, body) in functions().into_iter().chain(constant_functions()) {
+    for (name, body) in functions {
         text += &format!(
             "(func (export \"{name}\") (param $i i32) (param $s i32) (param $b i32) \
-             (result i32) (local $n i32) {body} (local.get $n))"
+             (result i32) (local $n i32) (local $j i32) (local $k i32) {body} (local.get $n))"
         );
     }
     text + ")"
+}
+
+/// What `fuelc compile --fuel exact --fuel-report` says of `wasm`'s loops.
+fn report(wasm: &[u8]) -> LoopReport {
+    let parsed = fuelc::parse::parse(wasm, "slices", BoundsChecks::Guard).expect("valid");
+    let metering = Metering {
+        mode: FuelMode::Exact,
+        costs: CostModel::wasmtime(),
+    };
+    loop_report(&parsed, &metering).expect("plans")
 }
 
 fn compile(wasm: &[u8], mode: FuelMode) -> Module {
@@ -205,15 +217,44 @@ fn run(instance: &mut (Store, Instance), name: &str, args: [i32; 3]) -> (String,
     (outcome, consumed)
 }
 
+/// Runs each of the functions `names` of the test module in both modes
+/// on a grid of starts, steps and bounds: how many calls, how many
+/// completed, and where the modes differ.
+fn compare_on_grid(
+    exact: &mut (Store, Instance),
+    per_op: &mut (Store, Instance),
+    names: &[String],
+) -> (usize, usize, Vec<String>) {
+    let (min, max) = (i32::MIN, i32::MAX);
+    let values = [0, 1, 5, -5, 100, -100, max, max - 3, min, min + 2];
+    let steps = [1, 3, -1, -4, 0, 2, min, 1 << 30];
+    let (mut runs, mut completed, mut failures) = (0, 0, Vec::new());
+    for name in names {
+        for start in values {
+            for step in steps {
+                for bound in values {
+                    let args = [start, step, bound];
+                    let expected = run(per_op, name, args);
+                    let actual = run(exact, name, args);
+                    runs += 1;
+                    completed += usize::from(expected.0.starts_with("[I32"));
+                    if actual != expected {
+                        failures.push(format!(
+                            "{name}{args:?}: exact {actual:?}, per-op {expected:?}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    (runs, completed, failures)
+}
+
 #[test]
 fn sliced_loops_consume_what_per_op_mode_consumes() {
-    let wasm = wat::parse_str(module_text()).expect("the test module parses");
-    let parsed = fuelc::parse::parse(&wasm, "slices", BoundsChecks::Guard).expect("valid");
-    let metering = Metering {
-        mode: FuelMode::Exact,
-        costs: CostModel::wasmtime(),
-    };
-    let report = loop_report(&parsed, &metering).expect("plans");
+    let all = functions().into_iter().chain(constant_functions());
+    let wasm = wat::parse_str(module_text(all)).expect("the test module parses");
+    let report = report(&wasm);
     let text = report.to_string();
     // Some constant loops never reach their bound without wrapping: those
     // are not sliced, and say so.
@@ -232,28 +273,8 @@ fn sliced_loops_consume_what_per_op_mode_consumes() {
 
     let mut exact = instantiate(&compile(&wasm, FuelMode::Exact));
     let mut per_op = instantiate(&compile(&wasm, FuelMode::PerOp));
-    let (min, max) = (i32::MIN, i32::MAX);
-    let values = [0, 1, 5, -5, 100, -100, max, max - 3, min, min + 2];
-    let steps = [1, 3, -1, -4, 0, 2, min, 1 << 30];
-    let (mut runs, mut completed, mut failures) = (0, 0, Vec::new());
-    for (name, _) in functions() {
-        for start in values {
-            for step in steps {
-                for bound in values {
-                    let args = [start, step, bound];
-                    let expected = run(&mut per_op, &name, args);
-                    let actual = run(&mut exact, &name, args);
-                    runs += 1;
-                    completed += usize::from(expected.0.starts_with("[I32"));
-                    if actual != expected {
-                        failures.push(format!(
-                            "{name}{args:?}: exact {actual:?}, per-op {expected:?}"
-                        ));
-                    }
-                }
-            }
-        }
-    }
+    let names: Vec<String> = functions().into_iter().map(|f| f.0).collect();
+    let (mut runs, mut completed, mut failures) = compare_on_grid(&mut exact, &mut per_op, &names);
     for (name, _) in constant_functions() {
         let expected = run(&mut per_op, &name, [0; 3]);
         let actual = run(&mut exact, &name, [0; 3]);
@@ -301,12 +322,7 @@ fn run_trapping(module: &Module, args: [i32; 2], budget: u64) -> (String, u64, u
 #[test]
 fn a_trap_in_a_sliced_loop_stops_where_per_op_mode_stops() {
     let wasm = wat::parse_str(TRAPPING).expect("parses");
-    let parsed = fuelc::parse::parse(&wasm, "trapping", BoundsChecks::Guard).expect("valid");
-    let metering = Metering {
-        mode: FuelMode::Exact,
-        costs: CostModel::wasmtime(),
-    };
-    let report = loop_report(&parsed, &metering).expect("plans");
+    let report = report(&wasm);
     assert_eq!(report.sliced, 1, "{report}");
     assert!(
         report
@@ -346,4 +362,109 @@ fn a_trap_in_a_sliced_loop_stops_where_per_op_mode_stops() {
         }
     }
     assert!(trapped >= 12);
+}
+
+/// Nests: `(name, body, sliced)`, `sliced` the number of its loops that
+/// the report calls sliced. The outer loop runs from `$i` by `$s` while
+/// it compares with `$b` as `cmp` says; inner loops count `$j` or `$k`
+/// from 0 to a constant.
+fn nests(cmp: &str) -> Vec<(String, String, usize)> {
+    let count = "(local.set $n (i32.add (local.get $n) (i32.const 1)))";
+    let store = "(i32.store (i32.const 0) (local.get $n))";
+    let inner = |var: &str, trips: i32, body: &str| {
+        format!(
+            "(local.set {var} (i32.const 0)) (loop $in{var} {count} {store} {body} \
+             (br_if $in{var} (i32.lt_u (local.tee {var} (i32.add (local.get {var}) \
+             (i32.const 1))) (i32.const {trips}))))"
+        )
+    };
+    let outer = |body: &str| {
+        format!(
+            "(loop $out {body} (br_if $out (i32.{cmp} (local.tee $i (i32.add (local.get $i) \
+             (local.get $s))) (local.get $b))))"
+        )
+    };
+    let square = inner("$j", 3, "");
+    let triangle = format!(
+        "(local.set $k (i32.and (local.get $i) (i32.const 7))) \
+         (local.set $j (i32.const 0)) (loop $tri {count} \
+         (br_if $tri (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) \
+         (local.get $k))))"
+    );
+    let break_early = "(br_if $exit (i32.eq (local.get $n) (i32.const 7)))";
+    vec![
+        // Rectangular: the outer loop is charged with its inner loop.
+        ("rectangle", outer(&format!("{store} {square} {count}")), 2),
+        (
+            "two_inner",
+            outer(&format!("{square} {store} {}", inner("$k", 2, ""))),
+            3,
+        ),
+        ("three_deep", outer(&inner("$k", 2, &square)), 3),
+        // Not charged as one: the inner loop is sliced alone.
+        ("triangle", outer(&triangle), 1),
+        (
+            "inner_in_if",
+            outer(&format!(
+                "(if (i32.and (local.get $n) (i32.const 1)) (then {square}))"
+            )),
+            1,
+        ),
+        (
+            "outer_breaks",
+            format!(
+                "(block $exit {})",
+                outer(&format!("{square} {break_early}"))
+            ),
+            1,
+        ),
+        (
+            "inner_breaks",
+            format!("(block $exit {})", outer(&inner("$j", 3, break_early))),
+            1,
+        ),
+        (
+            "for_outer",
+            format!(
+                "(block $exit (loop $out {square} (local.set $i (i32.add (local.get $i) \
+                 (local.get $s))) (br_if $exit (i32.{cmp} (local.get $i) (local.get $b))) \
+                 (br $out)))"
+            ),
+            1,
+        ),
+    ]
+    .into_iter()
+    .map(|(name, body, sliced)| (format!("{name}_{cmp}"), body, sliced))
+    .collect()
+}
+
+#[test]
+fn sliced_nests_consume_what_per_op_mode_consumes() {
+    let all: Vec<_> = ["lt_s", "ne", "gt_u", "le_s"]
+        .into_iter()
+        .flat_map(nests)
+        .collect();
+    let text = module_text(all.iter().map(|(n, b, _)| (n.clone(), b.clone())));
+    let wasm = wat::parse_str(text).expect("the nest module parses");
+    let report = report(&wasm);
+    let sliced: usize = all.iter().map(|n| n.2).sum();
+    assert_eq!(report.sliced, sliced, "{report}");
+    // Each sliced nest's outer loop, and the middle one of three.
+    let nests = report.to_string().matches("(with its").count();
+    assert_eq!(nests, 4 * 4, "{report}");
+
+    let mut exact = instantiate(&compile(&wasm, FuelMode::Exact));
+    let mut per_op = instantiate(&compile(&wasm, FuelMode::PerOp));
+    let names: Vec<String> = all.into_iter().map(|n| n.0).collect();
+    let (runs, completed, failures) = compare_on_grid(&mut exact, &mut per_op, &names);
+    println!(
+        "fuel nests: {runs} calls, {completed} complete, {} differ",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{}",
+        failures[..failures.len().min(20)].join("\n")
+    );
+    assert!(completed * 4 >= runs, "only {completed} of {runs} complete");
 }

@@ -46,7 +46,7 @@ use fuelc_runtime::abi::FuelMode;
 use wasmparser::{BlockType, FunctionBody, Operator, OperatorsReader};
 
 use super::cost::{operator_name, OperatorCost};
-use super::loops::{self, CountedLoop, LocalWrite, LoopInfo, LoopScan, NotCounted};
+use super::loops::{self, CountedLoop, InnerLoop, LocalWrite, LoopInfo, LoopScan, NotCounted};
 use super::Metering;
 use crate::control::{ConstructKind, ControlStack};
 use crate::error::CompileError;
@@ -601,12 +601,16 @@ impl Planner {
 
 impl Planner {
     /// Opens the scan of the loop whose frame was just pushed at
-    /// `op_index`; a loop around it is then not counted.
+    /// `op_index`; the loop around it, if any, records it as an inner loop.
     fn scan_loop(&mut self, op_index: usize, offset: usize, params: bool) {
-        if let Some(&outer) = self.open_loops.last() {
-            self.scans[outer].rule_out(NotCounted::InnerLoop(offset));
-        }
         let frame = self.control.open_frames() - 1;
+        if let Some(&outer) = self.open_loops.last() {
+            let inner = InnerLoop {
+                scan: self.scans.len(),
+                top_level: frame - 1 == self.scans[outer].frame,
+            };
+            self.scans[outer].inner.push(inner);
+        }
         self.open_loops.push(self.scans.len());
         self.scans
             .push(LoopScan::new(op_index, offset, frame, params));
@@ -615,8 +619,9 @@ impl Planner {
     /// Records what operator `op_index` at byte `offset` (one that runs,
     /// or the `end` of a frame) tells the innermost loop around it, before the operator's
     /// own effect on control. An inner loop's writes count as the outer
-    /// loop's when it ends; whatever else it holds is hidden by the inner
-    /// loop, which rules the outer one out by itself.
+    /// loop's when it ends; whatever else it holds is in the inner loop's
+    /// scan only, and the outer loop is counted only if the inner loop is
+    /// (see `loops::classify`).
     fn scan_operator(
         &mut self,
         op_index: usize,
@@ -1157,7 +1162,7 @@ pub fn plan_function(
     p.refunds.sort_by_key(|r| r.op_index);
     p.inner_blocks.sort_unstable();
     debug_assert!(p.open_loops.is_empty(), "every loop ends");
-    let loops = loops::classify(&p.scans, &ops, &offsets, &p.blocks);
+    let loops = loops::classify(&p.scans, &ops, &offsets, &p.blocks, &p.latches);
     Ok(FuelPlan {
         blocks: p.blocks,
         op_charges: p.op_charges,

@@ -11,15 +11,20 @@
 //! the verdicts.
 //!
 //! A loop is counted when:
-//! - it has no parameters, and holds no call, operator with a dynamic cost,
-//!   inner loop or `br_table` out of it (its other branches out of it, and
-//!   `return`s, are its *early exits*, besides its *exit test*);
-//! - its body is one metered block (branches inside are merged into it, so
-//!   every iteration is charged the same, and cheaper paths refund);
+//! - it has no parameters, and holds no call, operator with a dynamic cost
+//!   or `br_table` out of it (its other branches out of it, and `return`s,
+//!   are its *early exits*, besides its *exit test*);
+//! - each loop directly inside it is charged with it (a *nest*): it is in
+//!   the body's top level, sliced, with no early exit, and its trip count
+//!   is a constant, so that every iteration runs it as many times;
+//! - its body is one metered block, besides one after each inner loop
+//!   (branches inside are merged into it, so every iteration is charged
+//!   the same, and cheaper paths refund);
 //! - it is a *do-while* loop, whose body ends with `br_if` back to it (the
 //!   exit test: it leaves when the branch is not taken), or a *for* loop,
-//!   whose body ends with `br` back to it and holds one `br_if` out of it,
-//!   at its top level (the exit test: it leaves when the branch is taken);
+//!   whose body ends with `br` back to it and holds a `br_if` out of it at
+//!   its top level that compares an induction variable (the exit test: it
+//!   leaves when the branch is taken);
 //! - the exit test compares an induction variable with a bound that the
 //!   loop does not change (a constant or a local it does not write). An
 //!   induction variable is a local that every path through the body
@@ -38,7 +43,7 @@ use std::fmt;
 
 use wasmparser::Operator;
 
-use super::analysis::Charge;
+use super::analysis::{Charge, Latch};
 use crate::control::{ConstructKind, ControlStack};
 
 /// What the planner's walk records about one loop.
@@ -64,8 +69,20 @@ pub(super) struct LoopScan {
     pub leaves_early: bool,
     /// Reachable branches back to it.
     pub back_edges: Vec<usize>,
+    /// The loops directly inside it (not inside one of those), in order.
+    pub inner: Vec<InnerLoop>,
     /// The first thing found inside it that rules it out.
     pub obstacle: Option<NotCounted>,
+}
+
+/// A loop directly inside another one.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct InnerLoop {
+    /// Its scan's index.
+    pub scan: usize,
+    /// Whether it is at the top level of the outer loop's body (not inside
+    /// a block or an `if` there).
+    pub top_level: bool,
 }
 
 /// A write to a local inside a loop.
@@ -88,6 +105,7 @@ impl LoopScan {
             exits: Vec::new(),
             leaves_early: false,
             back_edges: Vec::new(),
+            inner: Vec::new(),
             obstacle: None,
         }
     }
@@ -147,6 +165,9 @@ pub struct CountedLoop {
     /// Whether a branch or `return` may leave it other than its exit
     /// test (an *early exit*: the iterations it skips are refunded).
     pub exits_early: bool,
+    /// How many loops inside it are charged with it (a *nest*): their
+    /// iterations are in [`iteration_cost`](Self::iteration_cost).
+    pub inner_loops: u32,
 }
 
 impl CountedLoop {
@@ -407,15 +428,19 @@ pub enum NotCounted {
     Call(usize),
     /// An operator with a dynamic cost, charged by the runtime.
     DynamicCost(usize),
-    /// It holds a loop.
-    InnerLoop(usize),
     /// A `br_table` may leave it.
     BranchTable(usize),
+    /// It holds a loop (at this offset) that cannot be charged with it,
+    /// for this reason.
+    InnerLoop(usize, &'static str),
     /// Its body is several metered blocks (it branches in ways that are
     /// not merged into one block).
     SeveralBlocks(usize),
     /// Its body ends neither with a `br_if` nor with a `br` back to it.
     NoBackEdge,
+    /// Its body ends with a latch (see `super::analysis::Latch`), which
+    /// pays ahead for the next iteration's first block.
+    Latch,
     /// A branch back to it before the end of its body (a `continue`).
     Continue(usize),
     /// It ends with a `br` back to it and has no exit test.
@@ -436,7 +461,7 @@ impl fmt::Display for NotCounted {
                     "the operator at {at:#x} has a cost known only when it runs"
                 )
             }
-            NotCounted::InnerLoop(at) => write!(f, "it holds a loop (at {at:#x})"),
+            NotCounted::InnerLoop(at, why) => write!(f, "it holds a loop (at {at:#x}): {why}"),
             NotCounted::BranchTable(at) => {
                 write!(f, "the br_table at {at:#x} may leave it")
             }
@@ -445,6 +470,7 @@ impl fmt::Display for NotCounted {
                 "its body is {n} metered blocks (branches that are not merged)"
             ),
             NotCounted::NoBackEdge => write!(f, "its body does not end with a branch back to it"),
+            NotCounted::Latch => write!(f, "its branch back pays ahead for its first block"),
             NotCounted::Continue(at) => write!(
                 f,
                 "the branch at {at:#x} goes back to it before the end of its body"
@@ -490,10 +516,15 @@ impl fmt::Display for CountedLoop {
         } else {
             ""
         };
+        let nest = match self.inner_loops {
+            0 => String::new(),
+            1 => " (with its inner loop)".to_string(),
+            n => format!(" (with its {n} inner loops)"),
+        };
         write!(
             f,
             "{form}: {ty} local {l}{from} {sign}= {step} per iteration, {test} local {l}{when} \
-             {cmp} {bound}; {cost} fuel per iteration{early}",
+             {cmp} {bound}; {cost} fuel per iteration{nest}{early}",
             l = self.local,
             step = self.step,
             cmp = self.compare.symbol(),
@@ -505,91 +536,177 @@ impl fmt::Display for CountedLoop {
 
 /// Decides, for each loop the walk scanned, whether it is counted.
 /// `ops` are the function's operators, `offsets` their byte offsets,
-/// `blocks` its metered blocks.
+/// `blocks` its metered blocks and `latches` its latches.
 pub(super) fn classify(
     scans: &[LoopScan],
     ops: &[Operator<'_>],
     offsets: &[usize],
     blocks: &[Charge],
+    latches: &[Latch],
 ) -> Vec<LoopInfo> {
+    let function = Function {
+        scans,
+        ops,
+        offsets,
+        blocks,
+        latches,
+    };
+    // A loop's scan comes before those of the loops inside it, whose
+    // verdicts its own depends on: decide from the last.
+    let mut verdicts = vec![None; scans.len()];
+    for (i, scan) in scans.iter().enumerate().rev() {
+        verdicts[i] = Some(function.counted(scan, &verdicts));
+    }
     scans
         .iter()
-        .map(|scan| LoopInfo {
+        .zip(verdicts)
+        .map(|(scan, verdict)| LoopInfo {
             op_index: scan.op_index,
             offset: scan.offset,
-            verdict: counted(scan, ops, offsets, blocks),
+            verdict: verdict.expect("every loop is decided"),
         })
         .collect()
 }
 
-fn counted(
-    scan: &LoopScan,
-    ops: &[Operator<'_>],
-    offsets: &[usize],
-    blocks: &[Charge],
-) -> Result<CountedLoop, NotCounted> {
-    if scan.params {
-        return Err(NotCounted::Params);
-    }
-    if let Some(reason) = scan.obstacle {
-        return Err(reason);
-    }
-    debug_assert!(scan.end.is_some(), "the walk reaches every loop's end");
-    let end = scan.end.ok_or(NotCounted::NoBackEdge)?;
-    let last = end - 1;
-    match scan.back_edges[..] {
-        [only] if only == last => {}
-        [] => return Err(NotCounted::NoBackEdge),
-        // Branches come in order: the first is before the end.
-        [first, ..] => return Err(NotCounted::Continue(offsets[first])),
-    }
-    let form = match ops[last] {
-        Operator::BrIf { relative_depth: 0 } => LoopForm::DoWhile,
-        Operator::Br { relative_depth: 0 } if scan.exits.is_empty() => {
-            return Err(NotCounted::NoExitTest)
+/// What [`classify`] reads of a function.
+struct Function<'a, 'o> {
+    scans: &'a [LoopScan],
+    ops: &'a [Operator<'o>],
+    offsets: &'a [usize],
+    blocks: &'a [Charge],
+    latches: &'a [Latch],
+}
+
+/// What a loop's body holds besides its own operators.
+struct Body {
+    /// Its last operator: the branch back to the loop.
+    last: usize,
+    /// Its inner loops, charged with it: each one's `loop` and `end`.
+    inner: Vec<(usize, usize)>,
+}
+
+impl Function<'_, '_> {
+    /// The verdict on the loop `scan`, given those on the loops inside
+    /// it, in `verdicts` (indexed as the scans).
+    fn counted(
+        &self,
+        scan: &LoopScan,
+        verdicts: &[Option<Result<CountedLoop, NotCounted>>],
+    ) -> Result<CountedLoop, NotCounted> {
+        let (ops, offsets) = (self.ops, self.offsets);
+        if scan.params {
+            return Err(NotCounted::Params);
         }
-        Operator::Br { relative_depth: 0 } => LoopForm::For,
-        _ => return Err(NotCounted::NoBackEdge),
-    };
-    let header = scan.op_index + 1;
-    let inside: Vec<&Charge> = blocks
-        .iter()
-        .filter(|c| (header..end).contains(&c.op_index))
-        .collect();
-    let iteration_cost = match inside[..] {
-        [only] if only.op_index == header => only.cost,
-        _ => return Err(NotCounted::SeveralBlocks(inside.len())),
-    };
-    // A do-while loop's exit test is its last operator; a `for` loop's is
-    // the first `br_if` out of it that compares an induction variable with
-    // a bound. Every other way out is an early exit.
-    let (exit_test, test) = match form {
-        LoopForm::DoWhile => (
+        if let Some(reason) = scan.obstacle {
+            return Err(reason);
+        }
+        debug_assert!(scan.end.is_some(), "the walk reaches every loop's end");
+        let end = scan.end.ok_or(NotCounted::NoBackEdge)?;
+        let last = end - 1;
+        match scan.back_edges[..] {
+            [only] if only == last => {}
+            [] => return Err(NotCounted::NoBackEdge),
+            // Branches come in order: the first is before the end.
+            [first, ..] => return Err(NotCounted::Continue(offsets[first])),
+        }
+        let form = match ops[last] {
+            Operator::BrIf { relative_depth: 0 } => LoopForm::DoWhile,
+            Operator::Br { relative_depth: 0 } if scan.exits.is_empty() => {
+                return Err(NotCounted::NoExitTest)
+            }
+            Operator::Br { relative_depth: 0 } => LoopForm::For,
+            _ => return Err(NotCounted::NoBackEdge),
+        };
+        // Inner loops are charged with this one when each runs the same
+        // number of times in every iteration.
+        let mut body = Body {
             last,
-            exit_condition(scan, ops, last, last).ok_or(NotCounted::Condition(offsets[last]))?,
-        ),
-        LoopForm::For => scan
-            .exits
+            inner: Vec::new(),
+        };
+        let mut nested: u64 = 0;
+        for inner in &scan.inner {
+            let inner_scan = &self.scans[inner.scan];
+            let refuse = |why| Err(NotCounted::InnerLoop(inner_scan.offset, why));
+            let decided = verdicts[inner.scan].as_ref();
+            debug_assert!(decided.is_some(), "inner loops are decided first");
+            let counted = match decided {
+                Some(Ok(counted)) if counted.sliceable().is_ok() => counted,
+                _ => return refuse("it is not sliced"),
+            };
+            if !inner.top_level {
+                return refuse("it is inside a block or an if");
+            }
+            if counted.exits_early {
+                return refuse("it has early exits");
+            }
+            let Some(Some(entries)) = counted.static_entries() else {
+                return refuse("its trip count is not a constant");
+            };
+            nested = nested.saturating_add(entries.saturating_mul(counted.iteration_cost));
+            body.inner.push((inner_scan.op_index, counted.last + 1));
+        }
+        // The body's own metered blocks must each run once per iteration:
+        // the one it starts with, and those that start where its inner
+        // loops end (their exit test, a `br_if` back, ends their block).
+        let header = scan.op_index + 1;
+        let in_inner = |at: usize| body.inner.iter().any(|&(l, e)| l < at && at < e);
+        let own: Vec<&Charge> = self
+            .blocks
             .iter()
-            .find_map(|&exit| Some((exit, exit_condition(scan, ops, exit, last)?)))
-            .ok_or(NotCounted::Condition(offsets[scan.exits[0]]))?,
-    };
-    let exits_early = scan.leaves_early || scan.exits.iter().any(|&e| e != exit_test);
-    Ok(CountedLoop {
-        form,
-        exit_test,
-        last,
-        local: test.induction.local,
-        start: start_value(ops, scan.op_index, test.induction.local),
-        wide: test.induction.wide,
-        step: test.induction.step,
-        step_down: test.induction.step_down,
-        after_step: test.after_step,
-        compare: test.compare,
-        bound: test.bound,
-        iteration_cost,
-        exits_early,
-    })
+            .filter(|c| (header..end).contains(&c.op_index) && !in_inner(c.op_index))
+            .collect();
+        let once_per_iteration =
+            |c: &&Charge| c.op_index == header || body.inner.iter().any(|&(_, e)| c.op_index == e);
+        if !own.iter().all(once_per_iteration) || (body.inner.is_empty() && own.is_empty()) {
+            return Err(NotCounted::SeveralBlocks(own.len()));
+        }
+        if self.latches.iter().any(|l| l.loop_index == scan.op_index) {
+            return Err(NotCounted::Latch);
+        }
+        let iteration_cost = own.iter().fold(nested, |sum, c| sum.saturating_add(c.cost));
+        // A do-while loop's exit test is its last operator; a `for` loop's is
+        // the first `br_if` out of it that compares an induction variable with
+        // a bound. Every other way out is an early exit.
+        let (exit_test, test) = match form {
+            LoopForm::DoWhile => (
+                last,
+                exit_condition(scan, ops, last, &body)
+                    .ok_or(NotCounted::Condition(offsets[last]))?,
+            ),
+            LoopForm::For => scan
+                .exits
+                .iter()
+                .find_map(|&exit| Some((exit, exit_condition(scan, ops, exit, &body)?)))
+                .ok_or(NotCounted::Condition(offsets[scan.exits[0]]))?,
+        };
+        let exits_early = scan.leaves_early || scan.exits.iter().any(|&e| e != exit_test);
+        // A nest's exit test and early exits refund only the rest of their own
+        // metered block: none may come before an inner loop's end.
+        if let Some(&(at, end)) = body.inner.last() {
+            if exits_early || exit_test < end {
+                return Err(NotCounted::InnerLoop(
+                    offsets[at],
+                    "the outer loop may leave before it",
+                ));
+            }
+        }
+        Ok(CountedLoop {
+            form,
+            exit_test,
+            last,
+            local: test.induction.local,
+            start: start_value(ops, scan.op_index, test.induction.local),
+            wide: test.induction.wide,
+            step: test.induction.step,
+            step_down: test.induction.step_down,
+            after_step: test.after_step,
+            compare: test.compare,
+            bound: test.bound,
+            iteration_cost,
+            exits_early,
+            inner_loops: body.inner.len() as u32,
+        })
+    }
 }
 
 /// An induction variable: a local that every path through the body steps
@@ -715,7 +832,7 @@ fn exit_condition(
     scan: &LoopScan,
     ops: &[Operator<'_>],
     test: usize,
-    last: usize,
+    body: &Body,
 ) -> Option<ExitCondition> {
     let mut budget = MAX_EXPR_OPS;
     let (condition, start) = expr(ops, test.checked_sub(1)?, &mut budget)?;
@@ -731,8 +848,8 @@ fn exit_condition(
         other => (Compare::Ne, other, Expr::Const(0)),
     };
     let (lhs, rhs) = (
-        operand(scan, ops, last, &lhs)?,
-        operand(scan, ops, last, &rhs)?,
+        operand(scan, ops, body, &lhs)?,
+        operand(scan, ops, body, &rhs)?,
     );
     let (induction, after_step, compare, bound) = match (lhs, rhs) {
         (Operand::Induction(i, after), Operand::Invariant(b)) => (i, after, compare, b),
@@ -747,12 +864,11 @@ fn exit_condition(
     })
 }
 
-/// Classifies one operand of the exit test at `test`, in a body whose last
-/// operator is `last`.
-fn operand(scan: &LoopScan, ops: &[Operator<'_>], last: usize, e: &Expr) -> Option<Operand> {
+/// Classifies one operand of the exit test of the loop with `body`.
+fn operand(scan: &LoopScan, ops: &[Operator<'_>], body: &Body, e: &Expr) -> Option<Operand> {
     match *e {
         Expr::Const(c) => Some(Operand::Invariant(Invariant::Const(c))),
-        Expr::Get { local, op_index } => match induction(scan, ops, last, local) {
+        Expr::Get { local, op_index } => match induction(scan, ops, body, local) {
             Ok(None) => Some(Operand::Invariant(Invariant::Local(local))),
             Ok(Some(i)) => {
                 let &(_, after) = i.reads.iter().find(|r| r.0 == op_index)?;
@@ -760,7 +876,7 @@ fn operand(scan: &LoopScan, ops: &[Operator<'_>], last: usize, e: &Expr) -> Opti
             }
             Err(()) => None,
         },
-        Expr::Tee { local, .. } => match induction(scan, ops, last, local) {
+        Expr::Tee { local, .. } => match induction(scan, ops, body, local) {
             Ok(Some(i)) => Some(Operand::Induction(i, true)),
             _ => None,
         },
@@ -768,13 +884,12 @@ fn operand(scan: &LoopScan, ops: &[Operator<'_>], last: usize, e: &Expr) -> Opti
     }
 }
 
-/// Whether `local` is invariant in the loop (`Ok(None)`), an induction
-/// variable (`Ok(Some)`), or neither (`Err`). `last` is the body's last
-/// operator.
+/// Whether `local` is invariant in the loop with `body` (`Ok(None)`), an
+/// induction variable (`Ok(Some)`), or neither (`Err`).
 fn induction(
     scan: &LoopScan,
     ops: &[Operator<'_>],
-    last: usize,
+    body: &Body,
     local: u32,
 ) -> Result<Option<Induction>, ()> {
     let writes: Vec<usize> = scan
@@ -792,7 +907,7 @@ fn induction(
             return Err(());
         }
     }
-    let reads = stepped_once(scan, ops, last, local).ok_or(())?;
+    let reads = stepped_once(scan, ops, body, local).ok_or(())?;
     let (wide, step, step_down) = step;
     Ok(Some(Induction {
         local,
@@ -873,11 +988,12 @@ fn arrive(arrivals: &mut Option<Stepped>, path: Stepped) -> Option<()> {
 /// exactly once before branching back to the loop; returns, for each
 /// `local.get` of it, whether its path has written it. `None` when some
 /// paths disagree. Branches out of the loop are not followed (the exit
-/// test and early exits).
+/// test and early exits). An inner loop is a step of its own when it
+/// writes `local` (refused), and passed over when it does not.
 fn stepped_once(
     scan: &LoopScan,
     ops: &[Operator<'_>],
-    last: usize,
+    body: &Body,
     local: u32,
 ) -> Option<Vec<(usize, bool)>> {
     let frame = |entry| PathFrame {
@@ -889,12 +1005,24 @@ fn stepped_once(
     control.push(ConstructKind::Loop, frame(Stepped::No));
     let mut path = Stepped::No;
     let mut reads = Vec::new();
+    let mut inner_end = None;
     for (index, op) in ops
         .iter()
         .enumerate()
-        .take(last + 1)
+        .take(body.last + 1)
         .skip(scan.op_index + 1)
     {
+        if inner_end.is_some_and(|end| index <= end) {
+            continue;
+        }
+        if let Some(&(_, end)) = body.inner.iter().find(|l| l.0 == index) {
+            let writes = |w: &LocalWrite| w.local == local && (index..end).contains(&w.op_index);
+            if scan.writes.iter().any(writes) {
+                return None;
+            }
+            inner_end = Some(end);
+            continue;
+        }
         if !control.is_reachable() {
             let skipped = match op {
                 Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
@@ -1057,6 +1185,7 @@ mod tests {
                 // fuel each.
                 iteration_cost: 10,
                 exits_early: false,
+                inner_loops: 0,
             }
         );
     }
@@ -1359,20 +1488,71 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_nest_counts_its_inner_loop_only() {
-        let v = verdicts(&func(
+    /// A function body: an inner loop of 4 iterations (`$i` from 0 by 1
+    /// while `< 4`) that costs 10 fuel each in the uniform model, inside an
+    /// outer loop counted by `$x` up to `$n`, with `before` and `after` the
+    /// inner loop in the outer body.
+    fn nest(before: &str, after: &str) -> String {
+        format!(
             "(loop $outer
+               {before}
                (local.set $i (i32.const 0))
                (loop $inner
+                 (i32.store (local.get $i) (local.get $i))
                  (br_if $inner (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1)))
-                                         (local.get $n))))
+                                         (i32.const 4))))
+               {after}
                (br_if $outer (i32.lt_s (local.tee $x (i32.add (local.get $x) (i32.const 1)))
-                                       (local.get $n))))",
-        ));
-        assert!(
-            matches!(v[..], [Err(NotCounted::InnerLoop(_)), Ok(_)]),
-            "{v:?}"
+                                       (local.get $n))))"
+        )
+    }
+
+    #[test]
+    fn a_rectangular_nest_is_charged_as_one_loop() {
+        let v = verdicts(&func(&nest("", "(drop (local.get $p))")));
+        let (Ok(outer), Ok(inner)) = (&v[0], &v[1]) else {
+            panic!("{v:?}");
+        };
+        assert_eq!(
+            (inner.iteration_cost, inner.static_entries()),
+            (10, Some(Some(4)))
+        );
+        // The outer body's own blocks: `i32.const 0`, `local.set` and the
+        // `loop` before the inner loop (3); its `end`, `local.get $p`,
+        // `drop` and the exit test's 7 operators after it (10).
+        assert_eq!(
+            (outer.local, outer.inner_loops, outer.iteration_cost),
+            (3, 1, 3 + 4 * 10 + 10)
+        );
+        assert!(outer.sliceable().is_ok());
+    }
+
+    #[test]
+    fn a_nest_whose_inner_loop_may_vary_is_not_charged_as_one() {
+        let refused = |body: String| match &verdicts(&func(&body))[..] {
+            [Err(NotCounted::InnerLoop(_, why)), Ok(_)] => *why,
+            other => panic!("{other:?}"),
+        };
+        // Its bound is not a constant (a triangular nest's is the outer
+        // variable).
+        for bound in ["(local.get $n)", "(local.get $x)"] {
+            assert_eq!(
+                refused(nest("", "").replace("(i32.const 4)", bound)),
+                "its trip count is not a constant"
+            );
+        }
+        // It may be skipped.
+        assert_eq!(
+            refused(nest("(if (local.get $p) (then", "))")),
+            "it is inside a block or an if"
+        );
+        // The outer loop may leave before it.
+        assert_eq!(
+            refused(format!(
+                "(block $out {})",
+                nest("(br_if $out (local.get $p))", "")
+            )),
+            "the outer loop may leave before it"
         );
     }
 
@@ -1471,6 +1651,7 @@ mod tests {
             bound: Invariant::Local(2),
             iteration_cost: 1,
             exits_early: false,
+            inner_loops: 0,
         }
     }
 

@@ -22,10 +22,13 @@
 //! left, as the slice charge computed them at its entry.
 //!
 //! The body is one metered block that ends with the branch back to the
-//! loop, so nothing in it charges except the block's own charge, and the
-//! copies share everything outside the loop: the frames around it, the
-//! blocks its exits target, and the locals, which are variables that SSA
-//! construction merges where the copies meet.
+//! loop, or, in a nest, a few that run once per iteration around inner
+//! loops charged with it, so nothing in it charges except those blocks'
+//! own charges: the sliced copy drops them all, inner loops included, and
+//! the metered copy slices its inner loops on their own. The copies share
+//! everything outside the loop: the frames around it, the blocks its exits
+//! target, and the locals, which are variables that SSA construction
+//! merges where the copies meet.
 //!
 //! This module must not decide which loops are sliced; `crate::fuel` does.
 
@@ -121,9 +124,11 @@ impl<'r> FuncTranslator<'_, '_> {
         self.builder.set_cold_block(metered);
         let first_cold = self.builder.func.dfg.num_blocks();
         self.builder.switch_to_block(metered);
+        // Its inner loops are sliced on their own.
         let mut index = loop_index;
         while index <= counted.last {
-            index = self.translate_next(reader, fallback_reader, index, false)?;
+            let inner = index != loop_index;
+            index = self.translate_next(reader, fallback_reader, index, inner)?;
         }
         // Where the loop's `end` goes on, after either copy.
         let next = self.control.innermost().data.next();

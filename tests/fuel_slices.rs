@@ -371,12 +371,17 @@ fn a_trap_in_a_sliced_loop_stops_where_per_op_mode_stops() {
 fn nests(cmp: &str) -> Vec<(String, String, usize)> {
     let count = "(local.set $n (i32.add (local.get $n) (i32.const 1)))";
     let store = "(i32.store (i32.const 0) (local.get $n))";
-    let inner = |var: &str, trips: i32, body: &str| {
+    // An inner loop: `var` from 0 stepped by `step` while `test` holds
+    // (`lt_u`, `ne`...) against `bound`.
+    let counted = |var: &str, step: i32, test: &str, bound: &str, body: &str| {
         format!(
             "(local.set {var} (i32.const 0)) (loop $in{var} {count} {store} {body} \
-             (br_if $in{var} (i32.lt_u (local.tee {var} (i32.add (local.get {var}) \
-             (i32.const 1))) (i32.const {trips}))))"
+             (br_if $in{var} (i32.{test} (local.tee {var} (i32.add (local.get {var}) \
+             (i32.const {step}))) {bound})))"
         )
+    };
+    let inner = |var: &str, trips: i32, body: &str| {
+        counted(var, 1, "lt_u", &format!("(i32.const {trips})"), body)
     };
     let outer = |body: &str| {
         format!(
@@ -391,6 +396,7 @@ fn nests(cmp: &str) -> Vec<(String, String, usize)> {
          (br_if $tri (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) \
          (local.get $k))))"
     );
+    let set_k = "(local.set $k (i32.and (local.get $s) (i32.const 7)))";
     let break_early = "(br_if $exit (i32.eq (local.get $n) (i32.const 7)))";
     vec![
         // Rectangular: the outer loop is charged with its inner loop.
@@ -401,6 +407,28 @@ fn nests(cmp: &str) -> Vec<(String, String, usize)> {
             3,
         ),
         ("three_deep", outer(&inner("$k", 2, &square)), 3),
+        // Inner loops whose counts are computed at the outer loop's entry
+        // (its bound is set before the outer loop; with `ne` and a step of
+        // 3, the count is often unknown, and the nest runs metered).
+        (
+            "counted_inner",
+            format!(
+                "{set_k} {}",
+                outer(&format!(
+                    "{store} {}",
+                    counted("$j", 1, "lt_u", "(local.get $k)", "")
+                ))
+            ),
+            2,
+        ),
+        (
+            "counted_inner_ne",
+            format!(
+                "{set_k} {}",
+                outer(&counted("$j", 3, "ne", "(local.get $k)", ""))
+            ),
+            2,
+        ),
         // Not charged as one: the inner loop is sliced alone.
         ("triangle", outer(&triangle), 1),
         (
@@ -450,8 +478,13 @@ fn sliced_nests_consume_what_per_op_mode_consumes() {
     let sliced: usize = all.iter().map(|n| n.2).sum();
     assert_eq!(report.sliced, sliced, "{report}");
     // Each sliced nest's outer loop, and the middle one of three.
-    let nests = report.to_string().matches("(with its").count();
-    assert_eq!(nests, 4 * 4, "{report}");
+    let text = report.to_string();
+    assert_eq!(text.matches("(with its").count(), 4 * 6, "{report}");
+    assert_eq!(
+        text.matches("counted at its entry)").count(),
+        4 * 2,
+        "{report}"
+    );
 
     let mut exact = instantiate(&compile(&wasm, FuelMode::Exact));
     let mut per_op = instantiate(&compile(&wasm, FuelMode::PerOp));

@@ -100,6 +100,17 @@ impl FuelPlan {
         counted.sliceable().ok()?;
         Some(counted)
     }
+
+    /// The loops directly inside the counted loop `outer` that its charge
+    /// includes and whose trip counts it computes when it is entered (see
+    /// [`CountedLoop::counted_inner`]).
+    pub fn counted_inner(&self, outer: usize) -> impl Iterator<Item = CountedLoop> + '_ {
+        self.loops
+            .iter()
+            .filter(move |l| l.charged_with == Some(outer))
+            .filter_map(|l| l.verdict.ok())
+            .filter(|c| c.static_entries().is_none())
+    }
 }
 
 /// A `br` back to a loop whose metered block's charge includes the charge

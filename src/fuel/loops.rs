@@ -125,6 +125,8 @@ pub struct LoopInfo {
     pub offset: usize,
     /// Whether it is counted, and how.
     pub verdict: Result<CountedLoop, NotCounted>,
+    /// The `loop` directly around it whose charge includes it, if any.
+    pub charged_with: Option<usize>,
 }
 
 /// How a counted loop's trip count follows from values at its entry.
@@ -165,9 +167,14 @@ pub struct CountedLoop {
     /// Whether a branch or `return` may leave it other than its exit
     /// test (an *early exit*: the iterations it skips are refunded).
     pub exits_early: bool,
-    /// How many loops inside it are charged with it (a *nest*): their
-    /// iterations are in [`iteration_cost`](Self::iteration_cost).
+    /// How many loops inside it are charged with it (a *nest*).
     pub inner_loops: u32,
+    /// How many of those, directly inside it, run a number of times that
+    /// is computed when it is entered (it is the same in each of its
+    /// iterations). The iterations of the others, whose counts are
+    /// constants, are in [`iteration_cost`](Self::iteration_cost); each
+    /// of these adds its count times its own iteration cost.
+    pub counted_inner: u32,
 }
 
 impl CountedLoop {
@@ -516,10 +523,12 @@ impl fmt::Display for CountedLoop {
         } else {
             ""
         };
-        let nest = match self.inner_loops {
-            0 => String::new(),
-            1 => " (with its inner loop)".to_string(),
-            n => format!(" (with its {n} inner loops)"),
+        let nest = match (self.inner_loops, self.counted_inner) {
+            (0, _) => String::new(),
+            (1, 0) => " (with its inner loop)".to_string(),
+            (1, _) => " (with its inner loop, counted at its entry)".to_string(),
+            (n, 0) => format!(" (with its {n} inner loops)"),
+            (n, k) => format!(" (with its {n} inner loops, {k} counted at its entry)"),
         };
         write!(
             f,
@@ -557,15 +566,24 @@ pub(super) fn classify(
     for (i, scan) in scans.iter().enumerate().rev() {
         verdicts[i] = Some(function.counted(scan, &verdicts));
     }
-    scans
+    let mut infos: Vec<LoopInfo> = scans
         .iter()
         .zip(verdicts)
         .map(|(scan, verdict)| LoopInfo {
             op_index: scan.op_index,
             offset: scan.offset,
             verdict: verdict.expect("every loop is decided"),
+            charged_with: None,
         })
-        .collect()
+        .collect();
+    for (i, scan) in scans.iter().enumerate() {
+        if infos[i].verdict.is_ok() {
+            for inner in &scan.inner {
+                infos[inner.scan].charged_with = Some(scan.op_index);
+            }
+        }
+    }
+    infos
 }
 
 /// What [`classify`] reads of a function.
@@ -624,6 +642,11 @@ impl Function<'_, '_> {
             inner: Vec::new(),
         };
         let mut nested: u64 = 0;
+        let (mut counted_inner, mut counted_cost) = (0, 0);
+        let invariant = |v: Invariant| match v {
+            Invariant::Const(_) => true,
+            Invariant::Local(l) => !scan.writes.iter().any(|w| w.local == l),
+        };
         for inner in &scan.inner {
             let inner_scan = &self.scans[inner.scan];
             let refuse = |why| Err(NotCounted::InnerLoop(inner_scan.offset, why));
@@ -639,10 +662,23 @@ impl Function<'_, '_> {
             if counted.exits_early {
                 return refuse("it has early exits");
             }
-            let Some(Some(entries)) = counted.static_entries() else {
-                return refuse("its trip count is not a constant");
-            };
-            nested = nested.saturating_add(entries.saturating_mul(counted.iteration_cost));
+            if counted.counted_inner > 0 {
+                return refuse("it holds a loop whose trip count is computed at run time");
+            }
+            match counted.static_entries() {
+                Some(Some(entries)) => {
+                    nested = nested.saturating_add(entries.saturating_mul(counted.iteration_cost));
+                }
+                // Its count is computed when the outer loop is entered.
+                _ if counted.start.is_some()
+                    && invariant(counted.step)
+                    && invariant(counted.bound) =>
+                {
+                    counted_inner += 1;
+                    counted_cost += counted.iteration_cost;
+                }
+                _ => return refuse("its trip count may change from one iteration to the next"),
+            }
             body.inner.push((inner_scan.op_index, counted.last + 1));
         }
         // The body's own metered blocks must each run once per iteration:
@@ -664,6 +700,17 @@ impl Function<'_, '_> {
             return Err(NotCounted::Latch);
         }
         let iteration_cost = own.iter().fold(nested, |sum, c| sum.saturating_add(c.cost));
+        // An iteration costs less than 2^31 times the entries of each inner
+        // loop counted at run time (at most 2^32 + 1): the cost of one
+        // iteration of the nest fits in 64 bits.
+        if counted_cost > 0
+            && iteration_cost.saturating_add(counted_cost) >= MAX_SLICED_ITERATION_COST
+        {
+            return Err(NotCounted::InnerLoop(
+                self.scans[scan.inner[0].scan].offset,
+                "the nest's iterations cost 2^31 fuel or more",
+            ));
+        }
         // A do-while loop's exit test is its last operator; a `for` loop's is
         // the first `br_if` out of it that compares an induction variable with
         // a bound. Every other way out is an early exit.
@@ -705,6 +752,7 @@ impl Function<'_, '_> {
             iteration_cost,
             exits_early,
             inner_loops: body.inner.len() as u32,
+            counted_inner,
         })
     }
 }
@@ -1186,6 +1234,7 @@ mod tests {
                 iteration_cost: 10,
                 exits_early: false,
                 inner_loops: 0,
+                counted_inner: 0,
             }
         );
     }
@@ -1533,14 +1582,11 @@ mod tests {
             [Err(NotCounted::InnerLoop(_, why)), Ok(_)] => *why,
             other => panic!("{other:?}"),
         };
-        // Its bound is not a constant (a triangular nest's is the outer
-        // variable).
-        for bound in ["(local.get $n)", "(local.get $x)"] {
-            assert_eq!(
-                refused(nest("", "").replace("(i32.const 4)", bound)),
-                "its trip count is not a constant"
-            );
-        }
+        // Its bound changes (a triangular nest's is the outer variable).
+        assert_eq!(
+            refused(nest("", "").replace("(i32.const 4)", "(local.get $x)")),
+            "its trip count may change from one iteration to the next"
+        );
         // It may be skipped.
         assert_eq!(
             refused(nest("(if (local.get $p) (then", "))")),
@@ -1652,6 +1698,7 @@ mod tests {
             iteration_cost: 1,
             exits_early: false,
             inner_loops: 0,
+            counted_inner: 0,
         }
     }
 

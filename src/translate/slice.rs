@@ -253,9 +253,12 @@ impl<'r> FuncTranslator<'_, '_> {
     ///
     /// With a constant start, step and bound the count is known when the
     /// loop is compiled (`CountedLoop::static_entries`); otherwise it is
-    /// computed at run time ([`Self::emit_entries`]).
+    /// computed at run time ([`Self::emit_entries`]). So are the counts of
+    /// the inner loops of a nest whose counts are not constants
+    /// (`CountedLoop::counted_inner`): each adds its count times its
+    /// iteration cost to the nest's.
     fn emit_slice_charge(&mut self, counted: &CountedLoop) -> ir::Block {
-        let (entries, known) = match counted.static_entries() {
+        let (entries, mut known) = match counted.static_entries() {
             Some(Some(entries)) => {
                 let entries = self.builder.ins().iconst(types::I64, entries as i64);
                 let known = self.builder.ins().iconst(types::I8, 1);
@@ -266,15 +269,38 @@ impl<'r> FuncTranslator<'_, '_> {
                 self.emit_entries(counted, start)
             }
         };
-        let cost = self
+        let inner: Vec<CountedLoop> = self.fuel.counted_inner(self.op_index).collect();
+        debug_assert_eq!(inner.len(), counted.counted_inner as usize);
+        let fuel = self.builder.ins().get_pinned_reg(types::I64);
+        let mut iteration = self
             .builder
             .ins()
-            .imul_imm_s(entries, counted.iteration_cost as i64);
-        let fuel = self.builder.ins().get_pinned_reg(types::I64);
-        let enough = self
+            .iconst(types::I64, counted.iteration_cost as i64);
+        for loop_ in &inner {
+            let start = loop_
+                .start
+                .expect("an inner loop counted at entry starts at a constant");
+            let start = self.builder.ins().iconst(types::I32, start);
+            let (entries, inner_known) = self.emit_entries(loop_, start);
+            known = self.builder.ins().band(known, inner_known);
+            let cost = self
+                .builder
+                .ins()
+                .imul_imm_s(entries, loop_.iteration_cost as i64);
+            iteration = self.builder.ins().iadd(iteration, cost);
+        }
+        // The nest's iteration costs less than 2^64, but `entries` times
+        // it may not: such a charge is more fuel than there can be.
+        let cost = self.builder.ins().imul(entries, iteration);
+        let mut enough = self
             .builder
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, fuel, cost);
+        if !inner.is_empty() {
+            let high = self.builder.ins().umulhi(entries, iteration);
+            let fits = self.builder.ins().icmp_imm_u(IntCC::Equal, high, 0);
+            enough = self.builder.ins().band(enough, fits);
+        }
         let go = self.builder.ins().band(known, enough);
         let sliced = self.builder.create_block();
         let metered = self.builder.create_block();

@@ -482,7 +482,7 @@ fn print_table(rows: &[Row], runs: usize) {
         .max_by(|a, b| a.ratio(Variant::Exact).total_cmp(&b.ratio(Variant::Exact)))
         .expect("at least one kernel");
     println!();
-    println!("geomean exact/off:  {exact:.3} (target: at most 1.10)");
+    println!("geomean exact/off:  {exact:.3} (target: at most 1.03)");
     println!("geomean per-op/off: {per_op:.3}");
     if rows.iter().all(|r| r.wasmtime_ms.is_some()) {
         let wasmtime = geomean(rows.iter().filter_map(Row::wasmtime_ratio));
@@ -491,7 +491,7 @@ fn print_table(rows: &[Row], runs: usize) {
         println!("geomean fuelc exact time / Wasmtime fuel time: {over:.3}");
     }
     println!(
-        "worst exact/off:    {:.3} ({}; target: at most 1.20)",
+        "worst exact/off:    {:.3} ({}; target: at most 1.08)",
         worst.ratio(Variant::Exact),
         worst.name
     );

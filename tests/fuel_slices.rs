@@ -103,6 +103,20 @@ fn functions() -> Vec<(String, String)> {
                      (i32.store (i32.const 0) (local.get $n)) (local.set $i {stepped}) (br $l)))"
                 ),
             ));
+            // A body of several metered blocks: an `if` whose arms
+            // branch is not merged, and one arm may leave.
+            let branchy = "(if (i32.and (local.get $n) (i32.const 1)) \
+                 (then (block (br_if 0 (i32.eq (local.get $n) (i32.const 5))) \
+                 (i32.store (i32.const 4) (local.get $n)))) \
+                 (else (block (br_if 0 (local.get $s)) (i32.store (i32.const 8) (local.get $i))) \
+                 (if (i32.eq (local.get $n) (i32.const 4)) (then (br $out)))))";
+            functions.push((
+                format!("do_blocks_{cmp}_{op}{constant}"),
+                format!(
+                    "(block $out (loop $l {count} {branchy} \
+                     (br_if $l (i32.{cmp} (local.tee $i {stepped}) (local.get $b)))))"
+                ),
+            ));
             functions.push((
                 format!("for_after_break_{cmp}_{op}{constant}"),
                 format!(

@@ -46,7 +46,9 @@ use fuelc_runtime::abi::FuelMode;
 use wasmparser::{BlockType, FunctionBody, Operator, OperatorsReader};
 
 use super::cost::{operator_name, OperatorCost};
-use super::loops::{self, CountedLoop, InnerLoop, LocalWrite, LoopInfo, LoopScan, NotCounted};
+use super::loops::{
+    self, CountedLoop, InnerLoop, LocalWrite, LoopInfo, LoopScan, NotCounted, SliceAdjustment,
+};
 use super::Metering;
 use crate::control::{ConstructKind, ControlStack};
 use crate::error::CompileError;
@@ -86,6 +88,9 @@ pub struct FuelPlan {
     /// Exact mode: every reachable loop, in operator order, and whether its
     /// trip count is known at its entry (see [`super::loops`]).
     pub loops: Vec<LoopInfo>,
+    /// Exact mode: what the sliced copies of counted loops add to what
+    /// they owe back, by operator, sorted (see [`CountedLoop::credit`]).
+    pub slice_adjustments: Vec<SliceAdjustment>,
 }
 
 impl FuelPlan {
@@ -1173,7 +1178,8 @@ pub fn plan_function(
     p.refunds.sort_by_key(|r| r.op_index);
     p.inner_blocks.sort_unstable();
     debug_assert!(p.open_loops.is_empty(), "every loop ends");
-    let loops = loops::classify(&p.scans, &ops, &offsets, &p.blocks, &p.latches);
+    let (loops, slice_adjustments) =
+        loops::classify(&p.scans, &ops, &offsets, &p.blocks, &p.latches);
     Ok(FuelPlan {
         blocks: p.blocks,
         op_charges: p.op_charges,
@@ -1182,5 +1188,6 @@ pub fn plan_function(
         inner_blocks: p.inner_blocks,
         latches: p.latches,
         loops,
+        slice_adjustments,
     })
 }

@@ -17,9 +17,12 @@
 //! - each loop directly inside it is charged with it (a *nest*): it is in
 //!   the body's top level, sliced, with no early exit, and its trip count
 //!   is a constant, so that every iteration runs it as many times;
-//! - its body is one metered block, besides one after each inner loop
-//!   (branches inside are merged into it, so every iteration is charged
-//!   the same, and cheaper paths refund);
+//! - every iteration is charged the same: its dearest path. When its body
+//!   is one metered block (besides one after each inner loop), merged
+//!   branches refund what cheaper paths cost less, as anywhere; when it is
+//!   several, an iteration is charged all of them, and a sliced copy
+//!   credits the other blocks' costs at the start of each iteration and
+//!   debits each one where it starts ([`SliceAdjustment`]);
 //! - it is a *do-while* loop, whose body ends with `br_if` back to it (the
 //!   exit test: it leaves when the branch is not taken), or a *for* loop,
 //!   whose body ends with `br` back to it and holds a `br_if` out of it at
@@ -175,6 +178,10 @@ pub struct CountedLoop {
     /// constants, are in [`iteration_cost`](Self::iteration_cost); each
     /// of these adds its count times its own iteration cost.
     pub counted_inner: u32,
+    /// What its sliced copy credits at the start of each iteration: the
+    /// costs of the metered blocks of its body that not every iteration
+    /// runs, which it debits where they start.
+    pub credit: u64,
 }
 
 impl CountedLoop {
@@ -440,9 +447,6 @@ pub enum NotCounted {
     /// It holds a loop (at this offset) that cannot be charged with it,
     /// for this reason.
     InnerLoop(usize, &'static str),
-    /// Its body is several metered blocks (it branches in ways that are
-    /// not merged into one block).
-    SeveralBlocks(usize),
     /// Its body ends neither with a `br_if` nor with a `br` back to it.
     NoBackEdge,
     /// Its body ends with a latch (see `super::analysis::Latch`), which
@@ -472,10 +476,6 @@ impl fmt::Display for NotCounted {
             NotCounted::BranchTable(at) => {
                 write!(f, "the br_table at {at:#x} may leave it")
             }
-            NotCounted::SeveralBlocks(n) => write!(
-                f,
-                "its body is {n} metered blocks (branches that are not merged)"
-            ),
             NotCounted::NoBackEdge => write!(f, "its body does not end with a branch back to it"),
             NotCounted::Latch => write!(f, "its branch back pays ahead for its first block"),
             NotCounted::Continue(at) => write!(
@@ -543,7 +543,8 @@ impl fmt::Display for CountedLoop {
     }
 }
 
-/// Decides, for each loop the walk scanned, whether it is counted.
+/// Decides, for each loop the walk scanned, whether it is counted, and
+/// what the sliced copies of counted loops credit and debit (sorted).
 /// `ops` are the function's operators, `offsets` their byte offsets,
 /// `blocks` its metered blocks and `latches` its latches.
 pub(super) fn classify(
@@ -552,7 +553,7 @@ pub(super) fn classify(
     offsets: &[usize],
     blocks: &[Charge],
     latches: &[Latch],
-) -> Vec<LoopInfo> {
+) -> (Vec<LoopInfo>, Vec<SliceAdjustment>) {
     let function = Function {
         scans,
         ops,
@@ -563,9 +564,11 @@ pub(super) fn classify(
     // A loop's scan comes before those of the loops inside it, whose
     // verdicts its own depends on: decide from the last.
     let mut verdicts = vec![None; scans.len()];
+    let mut adjustments = Vec::new();
     for (i, scan) in scans.iter().enumerate().rev() {
-        verdicts[i] = Some(function.counted(scan, &verdicts));
+        verdicts[i] = Some(function.counted(scan, &verdicts, &mut adjustments));
     }
+    adjustments.sort_by_key(|a: &SliceAdjustment| a.op_index);
     let mut infos: Vec<LoopInfo> = scans
         .iter()
         .zip(verdicts)
@@ -583,7 +586,20 @@ pub(super) fn classify(
             }
         }
     }
-    infos
+    (infos, adjustments)
+}
+
+/// What a sliced copy adds to what it owes back before operator
+/// `op_index` (see [`CountedLoop::credit`]): a loop's credit at the start
+/// of each iteration (its header, the first operator of its body), or,
+/// negative, the cost of a metered block that some iterations skip, where
+/// it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SliceAdjustment {
+    /// The operator it comes before.
+    pub op_index: usize,
+    /// What it adds.
+    pub amount: i64,
 }
 
 /// What [`classify`] reads of a function.
@@ -605,11 +621,13 @@ struct Body {
 
 impl Function<'_, '_> {
     /// The verdict on the loop `scan`, given those on the loops inside
-    /// it, in `verdicts` (indexed as the scans).
+    /// it, in `verdicts` (indexed as the scans); a counted loop adds its
+    /// credit and debits to `adjustments`.
     fn counted(
         &self,
         scan: &LoopScan,
         verdicts: &[Option<Result<CountedLoop, NotCounted>>],
+        adjustments: &mut Vec<SliceAdjustment>,
     ) -> Result<CountedLoop, NotCounted> {
         let (ops, offsets) = (self.ops, self.offsets);
         if scan.params {
@@ -681,25 +699,28 @@ impl Function<'_, '_> {
             }
             body.inner.push((inner_scan.op_index, counted.last + 1));
         }
-        // The body's own metered blocks must each run once per iteration:
-        // the one it starts with, and those that start where its inner
-        // loops end (their exit test, a `br_if` back, ends their block).
+        // The body's own metered blocks: the one it starts with and those
+        // that start where its inner loops end (their exit test, a `br_if`
+        // back, ends their block) run once per iteration; any other runs
+        // in some iterations only, and is credited and debited.
         let header = scan.op_index + 1;
         let in_inner = |at: usize| body.inner.iter().any(|&(l, e)| l < at && at < e);
-        let own: Vec<&Charge> = self
+        let own = self
             .blocks
             .iter()
-            .filter(|c| (header..end).contains(&c.op_index) && !in_inner(c.op_index))
-            .collect();
+            .filter(|c| (header..end).contains(&c.op_index) && !in_inner(c.op_index));
         let once_per_iteration =
             |c: &&Charge| c.op_index == header || body.inner.iter().any(|&(_, e)| c.op_index == e);
-        if !own.iter().all(once_per_iteration) || (body.inner.is_empty() && own.is_empty()) {
-            return Err(NotCounted::SeveralBlocks(own.len()));
-        }
+        let (once, sometimes): (Vec<&Charge>, Vec<&Charge>) = own.partition(once_per_iteration);
         if self.latches.iter().any(|l| l.loop_index == scan.op_index) {
             return Err(NotCounted::Latch);
         }
-        let iteration_cost = own.iter().fold(nested, |sum, c| sum.saturating_add(c.cost));
+        let credit = sometimes
+            .iter()
+            .fold(0, |sum: u64, c| sum.saturating_add(c.cost));
+        let iteration_cost = once.iter().fold(nested.saturating_add(credit), |sum, c| {
+            sum.saturating_add(c.cost)
+        });
         // An iteration costs less than 2^31 times the entries of each inner
         // loop counted at run time (at most 2^32 + 1): the cost of one
         // iteration of the nest fits in 64 bits.
@@ -737,7 +758,7 @@ impl Function<'_, '_> {
                 ));
             }
         }
-        Ok(CountedLoop {
+        let counted = CountedLoop {
             form,
             exit_test,
             last,
@@ -753,7 +774,21 @@ impl Function<'_, '_> {
             exits_early,
             inner_loops: body.inner.len() as u32,
             counted_inner,
-        })
+            credit,
+        };
+        if credit > 0 && counted.sliceable().is_ok() {
+            // Less than an iteration's cost, below 2^31.
+            let amount = |cost: u64| cost as i64;
+            adjustments.push(SliceAdjustment {
+                op_index: header,
+                amount: amount(credit),
+            });
+            adjustments.extend(sometimes.iter().map(|c| SliceAdjustment {
+                op_index: c.op_index,
+                amount: -amount(c.cost),
+            }));
+        }
+        Ok(counted)
     }
 }
 
@@ -1235,6 +1270,7 @@ mod tests {
                 exits_early: false,
                 inner_loops: 0,
                 counted_inner: 0,
+                credit: 0,
             }
         );
     }
@@ -1436,6 +1472,22 @@ mod tests {
     }
 
     #[test]
+    fn a_body_of_several_blocks_is_charged_all_of_them() {
+        // The `if` is not merged (its arm branches): the body is three
+        // metered blocks, the `if`'s arm runs in some iterations only.
+        let body = "(loop $l (if (local.get $p) (then (block (br_if 0 (local.get $x))
+                      (local.set $x (i32.const 1)))))
+                    (br_if $l (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                                        (local.get $n))))";
+        let c = counted(&func(body));
+        // Every operator of the body, from `local.get $p` to the `br_if`
+        // back, runs once on the dearest path: 16, one fuel each; all but
+        // the first block's `local.get` and `if` are credited.
+        assert_eq!((c.iteration_cost, c.credit), (16, 14));
+        assert!(c.sliceable().is_ok());
+    }
+
+    #[test]
     fn loops_that_are_not_counted_say_why() {
         let step = "(local.tee $i (i32.add (local.get $i) (i32.const 1)))";
         let again = format!("(br_if $l (i32.lt_s {step} (local.get $n)))");
@@ -1500,14 +1552,6 @@ mod tests {
                    (i32.const 1))) (local.get $i)) (local.get $n))))"
                     .to_string(),
                 |r| matches!(r, NotCounted::Condition(_)),
-            ),
-            (
-                // The body branches in a way that is not merged.
-                format!(
-                    "(loop $l (if (local.get $p) (then (block (br_if 0 (local.get $x))
-                       (local.set $x (i32.const 1))))) {again})"
-                ),
-                |r| matches!(r, NotCounted::SeveralBlocks(_)),
             ),
             ("(loop $l (local.set $x (i32.const 1)))".to_string(), |r| {
                 matches!(r, NotCounted::NoBackEdge)
@@ -1699,6 +1743,7 @@ mod tests {
             exits_early: false,
             inner_loops: 0,
             counted_inner: 0,
+            credit: 0,
         }
     }
 

@@ -21,14 +21,14 @@
 //! when the iteration began, it computes how many entries the loop had
 //! left, as the slice charge computed them at its entry.
 //!
-//! The body is one metered block that ends with the branch back to the
-//! loop, or, in a nest, a few that run once per iteration around inner
-//! loops charged with it, so nothing in it charges except those blocks'
-//! own charges: the sliced copy drops them all, inner loops included, and
-//! the metered copy slices its inner loops on their own. The copies share
-//! everything outside the loop: the frames around it, the blocks its exits
-//! target, and the locals, which are variables that SSA construction
-//! merges where the copies meet.
+//! Nothing in the body charges but its metered blocks: the sliced copy
+//! drops their charges, inner loops' included, and in their place credits
+//! and debits what blocks that some iterations skip cost
+//! (`crate::fuel::loops::SliceAdjustment`); the metered copy slices its
+//! inner loops on their own. The copies share everything outside the
+//! loop: the frames around it, the blocks its exits target, and the
+//! locals, which are variables that SSA construction merges where the
+//! copies meet.
 //!
 //! This module must not decide which loops are sliced; `crate::fuel` does.
 
@@ -90,11 +90,13 @@ impl<'r> FuncTranslator<'_, '_> {
         let owed = self.builder.declare_var(types::I64);
         let zero = self.builder.ins().iconst(types::I64, 0);
         self.builder.def_var(owed, zero);
-        let refunds = self
-            .fuel
-            .refunds
-            .iter()
-            .any(|r| (loop_index..=counted.last).contains(&r.op_index));
+        let inside = |at: usize| (loop_index..=counted.last).contains(&at);
+        let refunds = self.fuel.refunds.iter().any(|r| inside(r.op_index))
+            || self
+                .fuel
+                .slice_adjustments
+                .iter()
+                .any(|a| inside(a.op_index));
         let mut copy = reader.clone();
         self.offset = copy.original_position() as usize;
         copy.visit_operator(self)??;
@@ -112,6 +114,7 @@ impl<'r> FuncTranslator<'_, '_> {
         for index in loop_index + 1..=counted.last {
             self.op_index = index;
             self.offset = copy.original_position() as usize;
+            self.adjust_slice();
             copy.visit_operator(self)??;
         }
         let exit = self.close_sliced_copy();
@@ -185,15 +188,37 @@ impl<'r> FuncTranslator<'_, '_> {
     /// In the sliced copy of a loop, adds `amount` to what the copy owes
     /// back, and returns `true`; elsewhere returns `false`.
     pub(super) fn owe_refund(&mut self, amount: u64) -> bool {
-        let Some(sliced) = &self.sliced else {
+        if self.sliced.is_none() {
             return false;
+        }
+        self.owe(amount as i64);
+        true
+    }
+
+    /// In the sliced copy, before the current operator: the credit of the
+    /// loop whose iteration starts, or the debit of the metered block that
+    /// starts, if any (`crate::fuel::loops::SliceAdjustment`).
+    fn adjust_slice(&mut self) {
+        let adjustments = &self.fuel.slice_adjustments;
+        let Ok(i) = adjustments.binary_search_by_key(&self.op_index, |a| a.op_index) else {
+            return;
         };
-        debug_assert!(sliced.refunds, "refunds in the loop were planned");
+        if self.control.is_reachable() {
+            self.owe(adjustments[i].amount);
+        }
+    }
+
+    /// Adds `amount` to what the sliced copy owes back.
+    fn owe(&mut self, amount: i64) {
+        let sliced = self.sliced.as_ref().expect("in a sliced copy");
+        debug_assert!(
+            sliced.refunds,
+            "refunds or adjustments in the loop were planned"
+        );
         let owed = sliced.owed;
         let before = self.builder.use_var(owed);
-        let after = self.builder.ins().iadd_imm_s(before, amount as i64);
+        let after = self.builder.ins().iadd_imm_s(before, amount);
         self.builder.def_var(owed, after);
-        true
     }
 
     /// Whether the current operator, a branch to the frame `depth` levels
